@@ -1,0 +1,14 @@
+namespace MoleculeGuardian.Cli;
+
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary><c>check</c> found the file not compliant, or <c>heal</c> could not heal it.</summary>
+    public const int Failed = 1;
+
+    public const int Usage = 2;
+
+    /// <summary>EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus and the sidecar wrapper do not restart on it.</summary>
+    public const int InvalidConfiguration = 78;
+}

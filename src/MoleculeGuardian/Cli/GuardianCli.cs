@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Hosting;
+
+namespace MoleculeGuardian.Cli;
+
+/// <summary>The command line: <c>run</c> (default), <c>heal [--dry-run]</c>, <c>check</c>.</summary>
+public static partial class GuardianCli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what a heal would change (entry names and kinds of change, never values) and touch nothing." };
+        var run = new Command("run", "Heal at startup, then watch the settings file and re-assert the protected entries (the default).");
+        var heal = new Command("heal", "Heal the settings file once, then exit.") { dryRun };
+        var check = new Command("check", "Exit 0 when every protected entry is present and canonical (or this is not a platform-agent image), 1 when not.");
+        var root = new RootCommand("MoleculeGuardian keeps the protected MCP server entries in the Claude settings file.\n"
+            + "Configuration overrides: --Guardian:Key=value (e.g. --Guardian:SettingsPath=/tmp/settings.json).") { run, heal, check };
+        foreach (var command in new Command[] { root, run, heal, check })
+        {
+            // Unmatched tokens are checked below: configuration overrides pass, anything else is a usage error.
+            command.TreatUnmatchedTokensAsErrors = false;
+        }
+
+        var parse = root.Parse(args);
+        var unknown = parse.UnmatchedTokens.Where(t => !ConfigOverride().IsMatch(t)).ToList();
+        if (parse.Errors.Count > 0 || unknown.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"molecule-guardian: {error.Message}").ConfigureAwait(false);
+            }
+
+            foreach (var token in unknown)
+            {
+                await stderr.WriteLineAsync($"molecule-guardian: unrecognized argument '{token}' (configuration overrides look like --Guardian:Key=value)").ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync("Run 'molecule-guardian --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var configArgs = parse.UnmatchedTokens.ToArray();
+        root.SetAction((_, ct) => RunServiceAsync(configArgs, stdout, stderr, ct));
+        run.SetAction((_, ct) => RunServiceAsync(configArgs, stdout, stderr, ct));
+        heal.SetAction((result, ct) => OneShotAsync(configArgs, result.GetValue(dryRun) ? Mode.DryRun : Mode.Heal, stdout, stderr, ct));
+        check.SetAction((_, ct) => OneShotAsync(configArgs, Mode.Check, stdout, stderr, ct));
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private enum Mode
+    {
+        Heal,
+        DryRun,
+        Check,
+    }
+
+    [GeneratedRegex(@"^--[A-Za-z][\w.-]*(:[\w.-]+)+=.*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ConfigOverride();
+
+    private static async Task<int> RunServiceAsync(string[] configArgs, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        return await WithHostAsync(configArgs, stdout, stderr, async host =>
+        {
+            // Logs go to stdout for the journal and the container log; the host ends on SIGTERM/SIGINT.
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<int> OneShotAsync(string[] configArgs, Mode mode, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        // One-shot commands log to stderr and print their answer on stdout.
+        return await WithHostAsync(configArgs, stderr, stderr, async host =>
+        {
+            var options = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            var gate = host.Services.GetRequiredService<PlatformAgentGate>();
+            if (!gate.Enabled)
+            {
+                await stdout.WriteLineAsync($"not a platform-agent image ({PlatformAgentGate.Variable} unset or off): nothing to {(mode == Mode.Check ? "check" : "heal")}").ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            var healer = host.Services.GetRequiredService<Healer>();
+            var report = await healer.HealAsync(HealTrigger.Command, mode != Mode.Heal, cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync(Describe(report, mode, options.SettingsPath)).ConfigureAwait(false);
+            return report.Status switch
+            {
+                HealStatus.NoChange => ExitCodes.Success,
+                HealStatus.Healed when mode != Mode.Check => ExitCodes.Success,
+                _ => ExitCodes.Failed,
+            };
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<int> WithHostAsync(string[] configArgs, TextWriter logOutput, TextWriter stderr, Func<IHost, Task<int>> body)
+    {
+        IHost host;
+        try
+        {
+            var configuration = GuardianHost.BuildConfiguration(configArgs);
+            host = GuardianHost.Build(configuration, logOutput);
+
+            // Resolving the options runs the binder and the validator: a bad value stops us here, named.
+            _ = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidDataException or FormatException)
+        {
+            await ReportInvalidConfigurationAsync(stderr, ex).ConfigureAwait(false);
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        using (host)
+        {
+            try
+            {
+                return await body(host).ConfigureAwait(false);
+            }
+            catch (OptionsValidationException ex)
+            {
+                await ReportInvalidConfigurationAsync(stderr, ex).ConfigureAwait(false);
+                return ExitCodes.InvalidConfiguration;
+            }
+        }
+    }
+
+    private static async Task ReportInvalidConfigurationAsync(TextWriter stderr, Exception ex)
+    {
+        var messages = ex is OptionsValidationException v ? v.Failures : [ex.Message + (ex.InnerException is { } inner ? " " + inner.Message : "")];
+        foreach (var message in messages)
+        {
+            await stderr.WriteLineAsync($"molecule-guardian: invalid configuration: {message}").ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(HealReport report, Mode mode, string path)
+    {
+        var changes = string.Join(", ", report.Changes.Select(c => c.ToString()));
+        return (report.Status, mode) switch
+        {
+            (HealStatus.NoChange, Mode.Check) => $"ok: every protected entry is present and canonical in {path}",
+            (HealStatus.NoChange, _) => $"no change needed: {path} already holds every protected entry",
+            (HealStatus.Healed, Mode.Check) => $"not ok: {path} needs {changes}",
+            (HealStatus.Healed, Mode.DryRun) => $"a heal would make: {changes} ({path}, nothing written)",
+            (HealStatus.Healed, _) => $"healed {path}: {changes}",
+            (HealStatus.DirectoryMissing, _) => $"failed: the directory of {path} does not exist",
+            _ => $"failed: {report.Status}: {report.Detail}",
+        };
+    }
+}

@@ -1,0 +1,57 @@
+using MoleculeGuardian.Healing;
+
+namespace MoleculeGuardian.Configuration;
+
+/// <summary>The <c>Guardian</c> configuration section. Every default lives here, once.</summary>
+public sealed class GuardianOptions
+{
+    public const string SectionName = "Guardian";
+
+    public string SettingsPath { get; set; } = "/configs/.claude/settings.json";
+
+    /// <summary>Quiet time after the last rewrite before the heal runs.</summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest a continuous stream of rewrites can postpone a heal.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Safety-net re-check for events lost anyway.</summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long an empty or unparseable file is given to become whole before it counts as corrupt.</summary>
+    public TimeSpan SettleDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Polling period when file-system events cannot be had, and of the directory identity probe.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First wait after a failed read or write; doubles up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    public long MaxFileBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>How many quarantine copies of each kind are kept, newest first.</summary>
+    public int KeepQuarantined { get; set; } = 5;
+
+    /// <summary>More heals than this in one minute means another writer keeps undoing ours.</summary>
+    public int FightThresholdPerMinute { get; set; } = 10;
+
+    public DriftPolicy DriftPolicy { get; set; } = DriftPolicy.Replace;
+
+    public WatchMode Watch { get; set; } = WatchMode.Auto;
+
+    /// <summary>Mode of a settings file the guardian creates (octal text, e.g. "0644").</summary>
+    public string NewFileMode { get; set; } = "0644";
+
+    /// <summary>Entries that must always be present. Empty after binding means the built-in default.</summary>
+    public Dictionary<string, ProtectedServerOptions> ProtectedServers { get; set; } = new(StringComparer.Ordinal);
+}
+
+public enum WatchMode
+{
+    /// <summary>File-system events, falling back to polling when a watcher cannot be had.</summary>
+    Auto,
+    Events,
+    Poll,
+}

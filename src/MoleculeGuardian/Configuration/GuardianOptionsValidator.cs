@@ -1,0 +1,130 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace MoleculeGuardian.Configuration;
+
+/// <summary>Validates at startup; every message starts with the setting's full configuration key.</summary>
+public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
+{
+    private const string P = GuardianOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, GuardianOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+
+        if (!Path.IsPathFullyQualified(options.SettingsPath) || options.SettingsPath.EndsWith('/'))
+        {
+            errors.Add($"{P}SettingsPath must be an absolute path to a file (got '{options.SettingsPath}').");
+        }
+
+        Positive(errors, "Debounce", options.Debounce);
+        Positive(errors, "MaxDelay", options.MaxDelay);
+        Positive(errors, "SettleDelay", options.SettleDelay);
+        Positive(errors, "PollInterval", options.PollInterval);
+        Positive(errors, "RetryMinDelay", options.RetryMinDelay);
+        Positive(errors, "RetryMaxDelay", options.RetryMaxDelay);
+        if (options.ResyncInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{P}ResyncInterval must be at least 00:00:01 (got {options.ResyncInterval}).");
+        }
+
+        if (options.MaxDelay < options.Debounce)
+        {
+            errors.Add($"{P}MaxDelay ({options.MaxDelay}) must not be shorter than {P}Debounce ({options.Debounce}).");
+        }
+
+        if (options.RetryMaxDelay < options.RetryMinDelay)
+        {
+            errors.Add($"{P}RetryMaxDelay ({options.RetryMaxDelay}) must not be shorter than {P}RetryMinDelay ({options.RetryMinDelay}).");
+        }
+
+        if (options.MaxFileBytes is < 1024 or > 1L << 30)
+        {
+            errors.Add($"{P}MaxFileBytes must be between 1024 and 1073741824 (got {options.MaxFileBytes}).");
+        }
+
+        // Zero would let a repair drop bytes with no copy kept.
+        if (options.KeepQuarantined is < 1 or > 1000)
+        {
+            errors.Add($"{P}KeepQuarantined must be between 1 and 1000 (got {options.KeepQuarantined}).");
+        }
+
+        if (options.FightThresholdPerMinute < 1)
+        {
+            errors.Add($"{P}FightThresholdPerMinute must be at least 1 (got {options.FightThresholdPerMinute}).");
+        }
+
+        if (!Enum.IsDefined(options.DriftPolicy))
+        {
+            errors.Add($"{P}DriftPolicy must be Replace or Keep.");
+        }
+
+        if (!Enum.IsDefined(options.Watch))
+        {
+            errors.Add($"{P}Watch must be Auto, Events or Poll.");
+        }
+
+        if (!TryParseMode(options.NewFileMode, out _))
+        {
+            errors.Add($"{P}NewFileMode must be an octal file mode between 0000 and 0777 (got '{options.NewFileMode}').");
+        }
+
+        ValidateServers(errors, options.ProtectedServers);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    public static bool TryParseMode(string? text, out UnixFileMode mode)
+    {
+        mode = 0;
+        if (string.IsNullOrEmpty(text) || text.Length > 4 || text.Any(c => c is < '0' or > '7'))
+        {
+            return false;
+        }
+
+        var value = int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+        var bits = Convert.ToInt32(value.ToString(CultureInfo.InvariantCulture), 8);
+        if (bits > 0x1FF)
+        {
+            return false;
+        }
+
+        mode = (UnixFileMode)bits;
+        return true;
+    }
+
+    private static void ValidateServers(List<string> errors, Dictionary<string, ProtectedServerOptions> servers)
+    {
+        if (servers.Count == 0)
+        {
+            errors.Add($"{P}ProtectedServers must name at least one entry.");
+        }
+
+        foreach (var (name, server) in servers)
+        {
+            var key = $"{P}ProtectedServers:{name}";
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add($"{P}ProtectedServers has an entry with an empty name.");
+            }
+
+            if (string.IsNullOrWhiteSpace(server.Command) && string.IsNullOrWhiteSpace(server.Url))
+            {
+                errors.Add($"{key}:Command (or {key}:Url) must be set.");
+            }
+
+            if (server.Args.Any(a => a is null))
+            {
+                errors.Add($"{key}:Args must not contain empty items.");
+            }
+        }
+    }
+
+    private static void Positive(List<string> errors, string setting, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"{P}{setting} must be greater than zero (got {value}).");
+        }
+    }
+}

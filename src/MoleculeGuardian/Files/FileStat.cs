@@ -1,0 +1,33 @@
+namespace MoleculeGuardian.Files;
+
+public enum FileKind
+{
+    Regular,
+    Directory,
+    Symlink,
+    Fifo,
+    Socket,
+    CharDevice,
+    BlockDevice,
+    Unknown,
+}
+
+/// <summary>What <c>statx</c> says about a file, as far as the guardian cares.</summary>
+public readonly record struct FileStat(
+    FileKind Kind, uint Mode, uint Uid, uint Gid, long Size, ulong Device, ulong Inode, long MtimeNs, long CtimeNs)
+{
+    /// <summary>Changes whenever anybody writes, truncates or replaces the file.</summary>
+    public (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs) Fingerprint => (Device, Inode, Size, MtimeNs, CtimeNs);
+
+    public string KindName => Kind switch
+    {
+        FileKind.Symlink => "a symbolic link",
+        FileKind.Fifo => "a FIFO",
+        FileKind.Socket => "a socket",
+        FileKind.CharDevice => "a character device",
+        FileKind.BlockDevice => "a block device",
+        FileKind.Directory => "a directory",
+        FileKind.Regular => "a regular file",
+        _ => "not a regular file",
+    };
+}

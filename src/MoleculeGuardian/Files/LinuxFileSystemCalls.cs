@@ -1,0 +1,191 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace MoleculeGuardian.Files;
+
+/// <summary>The real system calls, through libc.</summary>
+public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
+{
+    public static LinuxFileSystemCalls Instance { get; } = new();
+
+    // open(2) flags. O_DIRECTORY and O_NOFOLLOW differ on arm and arm64.
+    private const int ORdOnly = 0;
+    private const int OWrOnly = 1;
+    private const int OCreat = 0x40;
+    private const int OExcl = 0x80;
+    private const int ONonBlock = 0x800;
+    private const int OCloExec = 0x80000;
+    private static readonly bool IsArm = RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64;
+    private static readonly int ODirectory = IsArm ? 0x4000 : 0x10000;
+    private static readonly int ONoFollow = IsArm ? 0x8000 : 0x20000;
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7ff;
+
+    public uint EffectiveUid => NativeMethods.geteuid();
+
+    public uint EffectiveGid => NativeMethods.getegid();
+
+    public FileStat? LStat(string path)
+    {
+        if (NativeMethods.statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var st) == 0)
+        {
+            return Convert(st);
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new PosixException("lstat", path, errno);
+    }
+
+    public FileStat FStat(SafeFileHandle handle, string path)
+    {
+        var fd = (int)handle.DangerousGetHandle();
+        return NativeMethods.statx(fd, "", AtEmptyPath, StatxBasicStats, out var st) == 0
+            ? Convert(st)
+            : throw new PosixException("fstat", path, Marshal.GetLastPInvokeError());
+    }
+
+    public SafeFileHandle OpenRead(string path) => Open(path, ORdOnly | ONonBlock | ONoFollow | OCloExec, 0);
+
+    public SafeFileHandle CreateExclusive(string path) =>
+        Open(path, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, 0x180 /* 0600 */);
+
+    public unsafe int Read(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
+    {
+        fixed (byte* p = buffer)
+        {
+            var n = NativeMethods.pread((int)handle.DangerousGetHandle(), p, (nint)buffer.Length, offset);
+            return n >= 0 ? (int)n : throw new PosixException("read", path, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    public unsafe void Write(SafeFileHandle handle, ReadOnlySpan<byte> data, string path)
+    {
+        fixed (byte* p = data)
+        {
+            for (long done = 0; done < data.Length;)
+            {
+                var n = NativeMethods.pwrite((int)handle.DangerousGetHandle(), p + done, (nint)(data.Length - done), done);
+                if (n < 0)
+                {
+                    throw new PosixException("write", path, Marshal.GetLastPInvokeError());
+                }
+
+                done += n;
+            }
+        }
+    }
+
+    public void Fsync(SafeFileHandle handle, string path) =>
+        Check(NativeMethods.fsync((int)handle.DangerousGetHandle()), "fsync", path);
+
+    public void FChown(SafeFileHandle handle, uint uid, uint gid, string path) =>
+        Check(NativeMethods.fchown((int)handle.DangerousGetHandle(), uid, gid), "fchown", path);
+
+    public void FChmod(SafeFileHandle handle, uint mode, string path) =>
+        Check(NativeMethods.fchmod((int)handle.DangerousGetHandle(), mode), "fchmod", path);
+
+    public void Rename(string source, string target, RenameMode mode)
+    {
+        var flags = mode switch { RenameMode.NoReplace => 1u, RenameMode.Exchange => 2u, _ => 0u };
+        Check(NativeMethods.renameat2(AtFdCwd, source, AtFdCwd, target, flags), "rename", target);
+    }
+
+    public void Unlink(string path) => Check(NativeMethods.unlink(path), "unlink", path);
+
+    public void FsyncDirectory(string path)
+    {
+        using var handle = Open(path, ORdOnly | ODirectory | OCloExec, 0);
+        Fsync(handle, path);
+    }
+
+    public IEnumerable<string> ListFiles(string directory, string pattern) =>
+        Directory.EnumerateFiles(directory, pattern, new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false });
+
+    private static SafeFileHandle Open(string path, int flags, uint mode)
+    {
+        var fd = NativeMethods.open(path, flags, mode);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw new PosixException("open", path, Marshal.GetLastPInvokeError());
+    }
+
+    private static void Check(int result, string operation, string path)
+    {
+        if (result != 0)
+        {
+            throw new PosixException(operation, path, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    private static FileStat Convert(in Statx st)
+    {
+        var kind = (st.Mode & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.Symlink,
+            0x1000 => FileKind.Fifo,
+            0xC000 => FileKind.Socket,
+            0x2000 => FileKind.CharDevice,
+            0x6000 => FileKind.BlockDevice,
+            _ => FileKind.Unknown,
+        };
+        var device = ((ulong)st.DevMajor << 32) | st.DevMinor;
+        return new FileStat(kind, st.Mode & 0xFFFu, st.Uid, st.Gid, (long)st.Size, device, st.Ino,
+            (st.MtimeSec * 1_000_000_000L) + st.MtimeNsec, (st.CtimeSec * 1_000_000_000L) + st.CtimeNsec);
+    }
+
+    /// <summary><c>struct statx</c>: one layout on every Linux architecture, unlike <c>struct stat</c>.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    private struct Statx
+    {
+        [FieldOffset(20)] public uint Uid;
+        [FieldOffset(24)] public uint Gid;
+        [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Ino;
+        [FieldOffset(40)] public ulong Size;
+        [FieldOffset(96)] public long CtimeSec;
+        [FieldOffset(104)] public uint CtimeNsec;
+        [FieldOffset(112)] public long MtimeSec;
+        [FieldOffset(120)] public uint MtimeNsec;
+        [FieldOffset(136)] public uint DevMajor;
+        [FieldOffset(140)] public uint DevMinor;
+    }
+
+    private static partial class NativeMethods
+    {
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int open(string path, int flags, uint mode);
+
+        [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int statx(int dirfd, string path, int flags, uint mask, out Statx buffer);
+
+        [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+        internal static unsafe partial nint pread(int fd, byte* buffer, nint count, long offset);
+
+        [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+        internal static unsafe partial nint pwrite(int fd, byte* buffer, nint count, long offset);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int fsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+        internal static partial int fchown(int fd, uint uid, uint gid);
+
+        [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+        internal static partial int fchmod(int fd, uint mode);
+
+        [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+
+        [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int unlink(string path);
+
+        [LibraryImport("libc", EntryPoint = "geteuid")]
+        internal static partial uint geteuid();
+
+        [LibraryImport("libc", EntryPoint = "getegid")]
+        internal static partial uint getegid();
+    }
+}

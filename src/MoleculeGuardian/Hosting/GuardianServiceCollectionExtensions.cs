@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Files;
+using MoleculeGuardian.Logging;
+
+namespace MoleculeGuardian.Hosting;
+
+/// <summary>The one registration that production and the integration tests both use.</summary>
+public static class GuardianServiceCollectionExtensions
+{
+    public static IServiceCollection AddMoleculeGuardian(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IFileSystemCalls>(LinuxFileSystemCalls.Instance);
+
+        services.AddOptions<GuardianOptions>()
+            .Configure(options => BindGuardian(configuration, options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GuardianOptions>, GuardianOptionsValidator>();
+
+        services.AddSingleton(new PlatformAgentGate(PlatformAgentGate.IsOn(configuration[PlatformAgentGate.Variable])));
+        services.AddMetrics();
+        services.TryAddSingleton<GuardianMetrics>();
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
+            return new SettingsFileStore(options.SettingsPath, options.MaxFileBytes, mode,
+                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>());
+        });
+        services.TryAddSingleton<Healer>();
+        services.TryAddSingleton(sp => new GuardianService(
+            sp.GetRequiredService<Healer>(), sp.GetRequiredService<IOptions<GuardianOptions>>(), sp.GetRequiredService<PlatformAgentGate>(),
+            sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GuardianService>>(),
+            sp.GetService<Func<string, FileSystemWatcher>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<GuardianService>());
+        return services;
+    }
+
+    /// <summary>
+    /// Binds the <c>Guardian</c> section. A value that does not convert, or a key that names no setting (a typo),
+    /// is a configuration error naming the key, not a silent default.
+    /// </summary>
+    public static void BindGuardian(IConfiguration configuration, GuardianOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            configuration.GetSection(GuardianOptions.SectionName).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new OptionsValidationException(GuardianOptions.SectionName, typeof(GuardianOptions), [ex.Message]);
+        }
+
+        if (options.ProtectedServers.Count == 0)
+        {
+            options.ProtectedServers[Configuration.ProtectedServerOptions.ManagementName] = Configuration.ProtectedServerOptions.ManagementDefault();
+        }
+    }
+}

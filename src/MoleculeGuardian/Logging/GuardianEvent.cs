@@ -1,0 +1,31 @@
+namespace MoleculeGuardian.Logging;
+
+/// <summary>
+/// Every event the guardian logs, with its stable id. Ids are never reused or renumbered:
+/// a retired event keeps its number, commented out. The README lists them all.
+/// </summary>
+public enum GuardianEvent
+{
+    Started = 1,
+    GateIdle = 2,
+    Healed = 3,
+    AlreadyHealthy = 4,
+    WouldHeal = 5,
+    Quarantined = 6,
+    TornRead = 7,
+    WriteConflict = 8,
+    IoFailed = 9,
+    Refused = 10,
+    WaitingForDirectory = 11,
+    DirectoryAppeared = 12,
+    WatchRebuilt = 13,
+    PollingFallback = 14,
+    WatcherError = 15,
+    StaleTempRemoved = 16,
+    RetryScheduled = 17,
+    FightingAnotherWriter = 18,
+    Stopping = 19,
+    HealLoopFailed = 20,
+    ConfigurationInvalid = 21,
+    CheckFailed = 22,
+}

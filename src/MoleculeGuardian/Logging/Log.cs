@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging;
+using MoleculeGuardian.Hosting;
+
+namespace MoleculeGuardian.Logging;
+
+/// <summary>
+/// The guardian's log events, source-generated. Properties carry names, paths, counts and errno names only:
+/// never an MCP <c>env</c> value, never file content.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = (int)GuardianEvent.Started, EventName = nameof(GuardianEvent.Started), Level = LogLevel.Information,
+        Message = "Guarding {SettingsPath}: protected {ProtectedServers}, drift policy {DriftPolicy}, watch {WatchMode}")]
+    public static partial void Started(ILogger logger, string settingsPath, string protectedServers, string driftPolicy, string watchMode);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.GateIdle, EventName = nameof(GuardianEvent.GateIdle), Level = LogLevel.Information,
+        Message = "Not a platform-agent image ({GateVariable} is unset or off): idle, {SettingsPath} will not be touched")]
+    public static partial void GateIdle(ILogger logger, string gateVariable, string settingsPath);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.Healed, EventName = nameof(GuardianEvent.Healed), Level = LogLevel.Information,
+        Message = "Healed {SettingsPath} ({Trigger}): {Changes} in {DurationMs:0.0} ms, {Bytes} bytes written")]
+    public static partial void Healed(ILogger logger, HealTrigger trigger, string changes, double durationMs, int bytes, string settingsPath);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.AlreadyHealthy, EventName = nameof(GuardianEvent.AlreadyHealthy), Level = LogLevel.Debug,
+        Message = "Nothing to heal ({Trigger}), checked in {DurationMs:0.0} ms")]
+    public static partial void AlreadyHealthy(ILogger logger, HealTrigger trigger, double durationMs);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.WouldHeal, EventName = nameof(GuardianEvent.WouldHeal), Level = LogLevel.Information,
+        Message = "Dry run ({Trigger}): a heal of {SettingsPath} would make {Changes}")]
+    public static partial void WouldHeal(ILogger logger, HealTrigger trigger, string changes, string settingsPath);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.Quarantined, EventName = nameof(GuardianEvent.Quarantined), Level = LogLevel.Warning,
+        Message = "Kept the original {Bytes} bytes at {QuarantinePath} before repairing: {Reason}")]
+    public static partial void Quarantined(ILogger logger, string quarantinePath, string reason, int bytes);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.TornRead, EventName = nameof(GuardianEvent.TornRead), Level = LogLevel.Debug,
+        Message = "Settings file is {Problem} ({Bytes} bytes); assuming a writer is mid-write, re-reading in {SettleMs} ms")]
+    public static partial void TornRead(ILogger logger, string problem, int bytes, double settleMs);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.WriteConflict, EventName = nameof(GuardianEvent.WriteConflict), Level = LogLevel.Debug,
+        Message = "Another writer changed the file during heal round {Round}; nothing replaced, healing again from a fresh read")]
+    public static partial void WriteConflict(ILogger logger, int round);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.IoFailed, EventName = nameof(GuardianEvent.IoFailed), Level = LogLevel.Error,
+        Message = "{Operation} failed on {Path} with {Errno}: {Error}; {Hint}")]
+    public static partial void IoFailed(ILogger logger, string operation, string path, string errno, string error, string hint);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.Refused, EventName = nameof(GuardianEvent.Refused), Level = LogLevel.Error,
+        Message = "Refusing to touch {SettingsPath}: {Reason}; leaving it as it is and checking again later")]
+    public static partial void Refused(ILogger logger, string settingsPath, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.WaitingForDirectory, EventName = nameof(GuardianEvent.WaitingForDirectory), Level = LogLevel.Warning,
+        Message = "Directory {Directory} does not exist; waiting for it to appear")]
+    public static partial void WaitingForDirectory(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.DirectoryAppeared, EventName = nameof(GuardianEvent.DirectoryAppeared), Level = LogLevel.Information,
+        Message = "Directory {Directory} is there now; watching it and healing")]
+    public static partial void DirectoryAppeared(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.WatchRebuilt, EventName = nameof(GuardianEvent.WatchRebuilt), Level = LogLevel.Warning,
+        Message = "Rebuilt the watch on {Directory}: {Reason}; re-checking the file")]
+    public static partial void WatchRebuilt(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.PollingFallback, EventName = nameof(GuardianEvent.PollingFallback), Level = LogLevel.Warning,
+        Message = "File-system events unavailable for {Directory} ({Reason}); polling every {PollMs} ms instead")]
+    public static partial void PollingFallback(ILogger logger, string directory, string reason, double pollMs);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.WatcherError, EventName = nameof(GuardianEvent.WatcherError), Level = LogLevel.Warning,
+        Message = "The watcher on {Directory} reported an error ({Error}); events may have been lost, re-checking")]
+    public static partial void WatcherError(ILogger logger, string directory, string error);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.StaleTempRemoved, EventName = nameof(GuardianEvent.StaleTempRemoved), Level = LogLevel.Information,
+        Message = "Removed a temporary file left by an earlier guardian: {Path}")]
+    public static partial void StaleTempRemoved(ILogger logger, string path);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.RetryScheduled, EventName = nameof(GuardianEvent.RetryScheduled), Level = LogLevel.Warning,
+        Message = "Heal did not complete ({Status}); retry {Attempt} in {DelayMs} ms")]
+    public static partial void RetryScheduled(ILogger logger, HealStatus status, int attempt, double delayMs);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.FightingAnotherWriter, EventName = nameof(GuardianEvent.FightingAnotherWriter), Level = LogLevel.Warning,
+        Message = "{Heals} heals in the last minute: another writer keeps removing or changing the protected entry. Likely a plugin that ships its own mcpServers entry for a protected name, or a second self-heal with another spec; set Guardian:DriftPolicy=Keep or align the specs")]
+    public static partial void FightingAnotherWriter(ILogger logger, int heals);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.Stopping, EventName = nameof(GuardianEvent.Stopping), Level = LogLevel.Information,
+        Message = "Stopping: the watch is closed")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.HealLoopFailed, EventName = nameof(GuardianEvent.HealLoopFailed), Level = LogLevel.Error,
+        Message = "A heal failed unexpectedly ({Trigger}); the guardian keeps running")]
+    public static partial void HealLoopFailed(ILogger logger, Exception exception, HealTrigger trigger);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.ConfigurationInvalid, EventName = nameof(GuardianEvent.ConfigurationInvalid), Level = LogLevel.Critical,
+        Message = "Invalid configuration: {Errors}")]
+    public static partial void ConfigurationInvalid(ILogger logger, string errors);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.CheckFailed, EventName = nameof(GuardianEvent.CheckFailed), Level = LogLevel.Warning,
+        Message = "Check failed for {SettingsPath}: {Result}")]
+    public static partial void CheckFailed(ILogger logger, string settingsPath, string result);
+}

@@ -1,0 +1,289 @@
+using Microsoft.Extensions.Logging;
+using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Files;
+using MoleculeGuardian.Logging;
+
+namespace MoleculeGuardian.Watching;
+
+/// <summary>
+/// Watches the settings <em>directory</em> (in-place writes and rename-replaces both show there) and reports
+/// changes to the settings file. A probe every <c>PollInterval</c> checks the directory's identity: a directory that
+/// appears, disappears or is swapped for a new one (the runtime rebuilds /configs at boot, and on .NET 10 the
+/// watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a rescan. When events cannot be had,
+/// the same probe polls the file's stat fingerprint instead.
+/// </summary>
+public sealed class SettingsWatcher : IDisposable
+{
+    private readonly string _directory;
+    private readonly string _fileName;
+    private readonly IFileSystemCalls _fs;
+    private readonly GuardianOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly Action<WatchSignal> _onSignal;
+    private readonly Func<string, FileSystemWatcher> _createWatcher;
+    private readonly Lock _gate = new();
+    private FileSystemWatcher? _watcher;
+    private ITimer? _probe;
+    private (ulong Device, ulong Inode)? _watchedDirectory;
+    private (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs)? _lastFingerprint;
+    private bool _waitingLogged;
+    private bool _fallbackLogged;
+    private bool _disposed;
+
+    public SettingsWatcher(string settingsPath, IFileSystemCalls fs, GuardianOptions options, TimeProvider time, ILogger log,
+        Action<WatchSignal> onSignal, Func<string, FileSystemWatcher>? createWatcher = null)
+    {
+        _directory = Path.GetDirectoryName(settingsPath) ?? "/";
+        _fileName = Path.GetFileName(settingsPath);
+        _fs = fs;
+        _options = options;
+        _time = time;
+        _log = log;
+        _onSignal = onSignal;
+        _createWatcher = createWatcher ?? (dir => new FileSystemWatcher(dir));
+    }
+
+    /// <summary>How changes are being seen right now.</summary>
+    public WatchState State { get; private set; } = WatchState.Stopped;
+
+    /// <summary>Puts the watch in place (or starts waiting for the directory). Call before the startup heal.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            Establish();
+            _probe = _time.CreateTimer(_ => Probe(), null, _options.PollInterval, _options.PollInterval);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _probe?.Dispose();
+            StopEvents();
+            State = WatchState.Stopped;
+        }
+    }
+
+    /// <summary>One probe tick; public so tests can drive it without waiting for the timer.</summary>
+    public void Probe()
+    {
+        WatchSignal? signal = null;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var dir = StatDirectory();
+            if (dir is null)
+            {
+                if (State != WatchState.WaitingForDirectory)
+                {
+                    Establish();
+                }
+            }
+            else if (State == WatchState.WaitingForDirectory || _watchedDirectory != dir || (State == WatchState.Failed))
+            {
+                var reason = State == WatchState.WaitingForDirectory ? "the directory appeared"
+                    : State == WatchState.Failed ? "retrying after a failed watch" : "the directory was replaced";
+                Establish();
+                if (State != WatchState.WaitingForDirectory && reason != "the directory appeared")
+                {
+                    Log.WatchRebuilt(_log, _directory, reason);
+                }
+
+                signal = WatchSignal.Rescan;
+            }
+            else if (State == WatchState.Polling)
+            {
+                var fingerprint = FileFingerprint();
+                if (fingerprint != _lastFingerprint)
+                {
+                    _lastFingerprint = fingerprint;
+                    signal = WatchSignal.Changed;
+                }
+            }
+        }
+
+        if (signal is { } s)
+        {
+            _onSignal(s);
+        }
+    }
+
+    private void Establish()
+    {
+        StopEvents();
+        var dir = StatDirectory();
+        if (dir is null)
+        {
+            _watchedDirectory = null;
+            State = WatchState.WaitingForDirectory;
+            if (!_waitingLogged)
+            {
+                _waitingLogged = true;
+                Log.WaitingForDirectory(_log, _directory);
+            }
+
+            return;
+        }
+
+        if (_waitingLogged)
+        {
+            _waitingLogged = false;
+            Log.DirectoryAppeared(_log, _directory);
+        }
+
+        _watchedDirectory = dir;
+        _lastFingerprint = FileFingerprint();
+        if (_options.Watch == WatchMode.Poll)
+        {
+            State = WatchState.Polling;
+            return;
+        }
+
+        try
+        {
+            var watcher = _createWatcher(_directory);
+            watcher.IncludeSubdirectories = false;
+            watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size;
+            watcher.Changed += OnChanged;
+            watcher.Created += OnChanged;
+            watcher.Deleted += OnChanged;
+            watcher.Renamed += OnRenamed;
+            watcher.Error += OnError;
+            watcher.EnableRaisingEvents = true;
+            _watcher = watcher;
+            State = WatchState.Events;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
+        {
+            // Typically the per-user inotify instance limit (128), shared by every container of a uid on a host.
+            StopEvents();
+            if (_options.Watch == WatchMode.Events)
+            {
+                State = WatchState.Failed;
+                Log.WatcherError(_log, _directory, ex.Message);
+                return;
+            }
+
+            State = WatchState.Polling;
+            if (!_fallbackLogged)
+            {
+                _fallbackLogged = true;
+                Log.PollingFallback(_log, _directory, ex.Message, _options.PollInterval.TotalMilliseconds);
+            }
+        }
+    }
+
+    private void StopEvents()
+    {
+        if (_watcher is { } watcher)
+        {
+            _watcher = null;
+            watcher.EnableRaisingEvents = false;
+            watcher.Changed -= OnChanged;
+            watcher.Created -= OnChanged;
+            watcher.Deleted -= OnChanged;
+            watcher.Renamed -= OnRenamed;
+            watcher.Error -= OnError;
+            watcher.Dispose();
+        }
+    }
+
+    private void OnChanged(object sender, FileSystemEventArgs e)
+    {
+        if (string.Equals(e.Name, _fileName, StringComparison.Ordinal))
+        {
+            Raise(WatchSignal.Changed);
+        }
+    }
+
+    private void OnRenamed(object sender, RenamedEventArgs e)
+    {
+        // A rename touches both names: settings.json.tmp -> settings.json, or settings.json -> elsewhere.
+        if (string.Equals(e.Name, _fileName, StringComparison.Ordinal) || string.Equals(e.OldName, _fileName, StringComparison.Ordinal))
+        {
+            Raise(WatchSignal.Changed);
+        }
+    }
+
+    private void OnError(object sender, ErrorEventArgs e)
+    {
+        try
+        {
+            lock (_gate)
+            {
+                if (_disposed || !ReferenceEquals(sender, _watcher))
+                {
+                    return;
+                }
+
+                Log.WatcherError(_log, _directory, e.GetException().Message);
+                Establish();
+            }
+
+            Raise(WatchSignal.Rescan);
+        }
+#pragma warning disable CA1031 // An exception escaping a watcher callback would take the process down.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Raise(WatchSignal.Rescan);
+        }
+    }
+
+    private void Raise(WatchSignal signal)
+    {
+        try
+        {
+            _onSignal(signal);
+        }
+#pragma warning disable CA1031 // An exception escaping a watcher callback would take the process down.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // The periodic re-check is the safety net.
+        }
+    }
+
+    private (ulong, ulong)? StatDirectory()
+    {
+        try
+        {
+            return _fs.LStat(_directory) is { Kind: FileKind.Directory } d ? (d.Device, d.Inode) : null;
+        }
+        catch (PosixException)
+        {
+            return null;
+        }
+    }
+
+    private (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs)? FileFingerprint()
+    {
+        try
+        {
+            return _fs.LStat(Path.Combine(_directory, _fileName))?.Fingerprint;
+        }
+        catch (PosixException)
+        {
+            return null;
+        }
+    }
+}
+
+public enum WatchState
+{
+    Stopped,
+    Events,
+    Polling,
+    WaitingForDirectory,
+
+    /// <summary>Watch=Events and no watcher could be started; retried at every probe.</summary>
+    Failed,
+}

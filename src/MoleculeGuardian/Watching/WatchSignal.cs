@@ -1,0 +1,10 @@
+namespace MoleculeGuardian.Watching;
+
+public enum WatchSignal
+{
+    /// <summary>The settings file was written, created, deleted or renamed: debounce, then heal.</summary>
+    Changed,
+
+    /// <summary>Events may have been lost (error, overflow, new directory): heal now.</summary>
+    Rescan,
+}
