@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Files;
+using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Logging;
+
+namespace MoleculeGuardian.Tests.Support;
+
+/// <summary>Builds the real <see cref="Healer"/> and <see cref="SettingsFileStore"/> for a settings path, no host needed.</summary>
+internal static class TestHealers
+{
+    public static GuardianOptions Options(string settingsPath, Action<GuardianOptions>? configure = null)
+    {
+        var options = new GuardianOptions { SettingsPath = settingsPath, SettleDelay = TimeSpan.FromMilliseconds(20) };
+        GuardianServiceCollectionExtensions.BindGuardian(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), options);
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public static SettingsFileStore Store(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null) =>
+        new(options.SettingsPath, options.MaxFileBytes, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            fs ?? LinuxFileSystemCalls.Instance, time ?? TimeProvider.System);
+
+    public static Healer Healer(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, ILogger<Healer>? log = null)
+    {
+        time ??= TimeProvider.System;
+        return new Healer(Store(options, fs, time), Microsoft.Extensions.Options.Options.Create(options), time,
+            log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Healer>.Instance, new GuardianMetrics(new TestMeterFactory()));
+    }
+
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) => new(options);
+
+        public void Dispose()
+        {
+        }
+    }
+}
