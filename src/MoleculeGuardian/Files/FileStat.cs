@@ -16,6 +16,9 @@ public enum FileKind
 public readonly record struct FileStat(
     FileKind Kind, uint Mode, uint Uid, uint Gid, long Size, ulong Device, ulong Inode, long MtimeNs, long CtimeNs)
 {
+    /// <summary>Hard links; 0 for a directory that was removed while we still hold it open.</summary>
+    public uint Links { get; init; }
+
     /// <summary>Changes whenever anybody writes, truncates or replaces the file.</summary>
     public (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs) Fingerprint => (Device, Inode, Size, MtimeNs, CtimeNs);
 

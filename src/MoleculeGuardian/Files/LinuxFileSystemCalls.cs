@@ -133,13 +133,17 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         };
         var device = ((ulong)st.DevMajor << 32) | st.DevMinor;
         return new FileStat(kind, st.Mode & 0xFFFu, st.Uid, st.Gid, (long)st.Size, device, st.Ino,
-            (st.MtimeSec * 1_000_000_000L) + st.MtimeNsec, (st.CtimeSec * 1_000_000_000L) + st.CtimeNsec);
+            (st.MtimeSec * 1_000_000_000L) + st.MtimeNsec, (st.CtimeSec * 1_000_000_000L) + st.CtimeNsec)
+        {
+            Links = st.Nlink,
+        };
     }
 
     /// <summary><c>struct statx</c>: one layout on every Linux architecture, unlike <c>struct stat</c>.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct Statx
     {
+        [FieldOffset(16)] public uint Nlink;
         [FieldOffset(20)] public uint Uid;
         [FieldOffset(24)] public uint Gid;
         [FieldOffset(28)] public ushort Mode;

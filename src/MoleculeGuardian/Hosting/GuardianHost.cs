@@ -44,6 +44,8 @@ public static class GuardianHost
         builder.Services.AddSystemd();
         configureServices?.Invoke(builder.Services);
         builder.Services.AddMoleculeGuardian(configuration);
+        builder.Services.AddHostedService(sp => new SystemdWatchdog(
+            sp.GetService<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier>(), sp.GetRequiredService<GuardianService>(), sp.GetRequiredService<TimeProvider>()));
         return builder.Build();
     }
 }

@@ -24,6 +24,7 @@ public sealed class SettingsWatcher : IDisposable
     private readonly Func<string, FileSystemWatcher> _createWatcher;
     private readonly Lock _gate = new();
     private FileSystemWatcher? _watcher;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _heldDirectory;
     private ITimer? _probe;
     private (ulong Device, ulong Inode)? _watchedDirectory;
     private (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs)? _lastFingerprint;
@@ -64,6 +65,7 @@ public sealed class SettingsWatcher : IDisposable
             _disposed = true;
             _probe?.Dispose();
             StopEvents();
+            _heldDirectory?.Dispose();
             State = WatchState.Stopped;
         }
     }
@@ -87,7 +89,7 @@ public sealed class SettingsWatcher : IDisposable
                     Establish();
                 }
             }
-            else if (State == WatchState.WaitingForDirectory || _watchedDirectory != dir || (State == WatchState.Failed))
+            else if (State == WatchState.WaitingForDirectory || _watchedDirectory != dir || State == WatchState.Failed || HeldDirectoryRemoved())
             {
                 var reason = State == WatchState.WaitingForDirectory ? "the directory appeared"
                     : State == WatchState.Failed ? "retrying after a failed watch" : "the directory was replaced";
@@ -123,6 +125,8 @@ public sealed class SettingsWatcher : IDisposable
         if (dir is null)
         {
             _watchedDirectory = null;
+            _heldDirectory?.Dispose();
+            _heldDirectory = null;
             State = WatchState.WaitingForDirectory;
             if (!_waitingLogged)
             {
@@ -140,6 +144,7 @@ public sealed class SettingsWatcher : IDisposable
         }
 
         _watchedDirectory = dir;
+        HoldDirectory();
         _lastFingerprint = FileFingerprint();
         if (_options.Watch == WatchMode.Poll)
         {
@@ -178,6 +183,36 @@ public sealed class SettingsWatcher : IDisposable
                 _fallbackLogged = true;
                 Log.PollingFallback(_log, _directory, ex.Message, _options.PollInterval.TotalMilliseconds);
             }
+        }
+    }
+
+    /// <summary>
+    /// The watched directory is held open: its inode cannot be reused by a recreated directory (which would then
+    /// look unchanged to lstat), and a link count of zero says it was removed.
+    /// </summary>
+    private bool HeldDirectoryRemoved()
+    {
+        try
+        {
+            return _heldDirectory is not null && _fs.FStat(_heldDirectory, _directory).Links == 0;
+        }
+        catch (PosixException)
+        {
+            return true;
+        }
+    }
+
+    private void HoldDirectory()
+    {
+        _heldDirectory?.Dispose();
+        _heldDirectory = null;
+        try
+        {
+            _heldDirectory = _fs.OpenRead(_directory);
+        }
+        catch (PosixException)
+        {
+            // Gone again already; the next probe sees it.
         }
     }
 

@@ -1,0 +1,239 @@
+using System.Text.Json;
+using MoleculeGuardian.Json;
+using MoleculeGuardian.Tests.Support;
+
+namespace MoleculeGuardian.Tests.Hosting;
+
+/// <summary>The real host, real watcher and real file system, in a temp directory.</summary>
+public sealed class GuardianHostTests
+{
+    [Fact]
+    public async Task StartAsync_FileMissesEntry_IsHealedWhenStartReturns()
+    {
+        await using var guardian = new GuardianHostHarness();
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+
+        await guardian.StartAsync();
+
+        // No waiting: "started" means "healed".
+        Assert.True(guardian.FileComplies());
+        var servers = guardian.ReadDocument()["mcpServers"]!.AsObject();
+        Assert.True(servers.ContainsKey("image-gen"), "the user plugin's entry must survive");
+        Assert.Contains("\"Trigger\":\"Startup\"", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_FileAbsent_CreatesItWithTheProtectedEntry()
+    {
+        await using var guardian = new GuardianHostHarness();
+
+        await guardian.StartAsync();
+
+        Assert.True(guardian.FileComplies());
+        Assert.Contains("CreatedFile", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenameReplace_DropsEntry_IsReassertedKeepingTheUserEntry()
+    {
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync();
+        var before = guardian.Heals;
+
+        SettingsFiles.WriteByRename(guardian.SettingsPath, SettingsFiles.WithoutProtected(1));
+
+        await guardian.WaitHealedAndQuietAsync(before);
+        var doc = guardian.ReadDocument();
+        Assert.True(doc["mcpServers"]!.AsObject().ContainsKey("image-gen"));
+        Assert.Equal(1, doc["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task InPlaceTruncateThenWrite_DropsEntry_IsReasserted()
+    {
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync();
+        var before = guardian.Heals;
+
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(2));
+
+        await guardian.WaitHealedAndQuietAsync(before);
+        Assert.Equal(2, guardian.ReadDocument()["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task BurstOfTwelveBackToBackWrites_IsHealedOnceOrTwice()
+    {
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync(settings: new() { ["Guardian:Debounce"] = "00:00:00.200", ["Guardian:MaxDelay"] = "00:00:02" });
+        var before = guardian.Heals;
+
+        for (var i = 1; i <= 12; i++)
+        {
+            SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(i));
+        }
+
+        await guardian.WaitHealedAndQuietAsync(before);
+        var heals = guardian.Heals - before;
+        Assert.InRange(heals, 1, 2);
+        Assert.Equal(12, guardian.ReadDocument()["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task FileDeleted_IsRecreatedWithTheProtectedEntry()
+    {
+        await using var guardian = new GuardianHostHarness();
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+        await guardian.StartAsync();
+        var before = guardian.Heals;
+
+        File.Delete(guardian.SettingsPath);
+
+        await guardian.WaitHealedAndQuietAsync(before);
+        Assert.Contains("CreatedFile", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OwnWrite_EndsInANoOpHeal_NotALoop()
+    {
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync();
+        var before = guardian.Heals;
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+        await guardian.WaitHealedAndQuietAsync(before);
+        var after = guardian.Heals;
+
+        // A loop would keep adding heals; hold for several debounce periods.
+        await Eventually.StaysTrueAsync(() => guardian.Heals == after, "no further heals after the guardian's own write", TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task DirectoryAbsentAtStart_IsWaitedForThenHealed()
+    {
+        await using var guardian = new GuardianHostHarness(createDirectory: false);
+        await guardian.StartAsync();
+        Assert.Contains("WaitingForDirectory", guardian.Log.Text, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(guardian.Directory);
+
+        await Eventually.TrueAsync(guardian.FileComplies, "the file to be created once the directory appears");
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"WaitingForDirectory\""));
+    }
+
+    [Fact]
+    public async Task DirectoryDeletedAndRecreated_WatchIsRebuiltAndFileHealed()
+    {
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync();
+
+        for (var round = 0; round < 5; round++)
+        {
+            Directory.Delete(guardian.Directory, recursive: true);
+            Directory.CreateDirectory(guardian.Directory);
+            SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(round));
+            await Eventually.TrueAsync(guardian.FileComplies, $"the file in the recreated directory to be healed (round {round})");
+        }
+    }
+
+    [Fact]
+    public async Task NoFileSystemEvents_PeriodicResyncStillHeals()
+    {
+        await using var guardian = new GuardianHostHarness();
+
+        // Polling so slow it never fires during the test: only the periodic re-check can heal.
+        await guardian.StartAsync(settings: new()
+        {
+            ["Guardian:Watch"] = "Poll",
+            ["Guardian:PollInterval"] = "01:00:00",
+            ["Guardian:ResyncInterval"] = "00:00:01",
+        });
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+
+        await Eventually.TrueAsync(guardian.FileComplies, "the periodic re-check to heal");
+        Assert.Contains("\"Trigger\":\"Periodic\"", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GateOff_FileIsNeverTouched()
+    {
+        await using var guardian = new GuardianHostHarness();
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+        var original = File.ReadAllBytes(guardian.SettingsPath);
+
+        await guardian.StartAsync(gate: false);
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(1));
+        var rewritten = File.ReadAllBytes(guardian.SettingsPath);
+
+        await Eventually.StaysTrueAsync(() => File.ReadAllBytes(guardian.SettingsPath).AsSpan().SequenceEqual(rewritten),
+            "the file stays as the other writer left it", TimeSpan.FromMilliseconds(600));
+        Assert.NotEqual(original, rewritten);
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"GateIdle\""));
+        Assert.Equal(0, guardian.Heals);
+    }
+
+    [Fact]
+    public async Task DriftedEntryWithSecrets_IsReplacedAndNoSecretReachesTheLog()
+    {
+        await using var guardian = new GuardianHostHarness();
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithDriftedProtected());
+
+        await guardian.StartAsync();
+        var before = guardian.Heals;
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+        await guardian.WaitHealedAndQuietAsync(before);
+
+        Assert.True(guardian.FileComplies());
+        Assert.Contains("ReplacedDrift:molecule-platform", guardian.Log.Text, StringComparison.Ordinal);
+
+        // The replaced entry is kept, not lost: a 0600 copy next to the file.
+        var copy = Assert.Single(Directory.GetFiles(guardian.Directory, "settings.json.replaced-*"));
+        Assert.Contains(SettingsFiles.Secret, File.ReadAllText(copy), StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy));
+
+        Assert.DoesNotContain(SettingsFiles.Secret, guardian.Log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("api.example.invalid", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryLogLine_IsACompactJsonEventWithAStableEventName()
+    {
+        await using var guardian = new GuardianHostHarness();
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, "{ torn");
+        await guardian.StartAsync();
+        var before = guardian.Heals;
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+        await guardian.WaitHealedAndQuietAsync(before);
+        await guardian.Host!.StopAsync();
+
+        Assert.NotEmpty(guardian.Log.Lines);
+        foreach (var line in guardian.Log.Lines)
+        {
+            using var json = JsonDocument.Parse(line);
+            Assert.True(json.RootElement.TryGetProperty("@t", out _), line);
+            Assert.True(json.RootElement.TryGetProperty("@mt", out _), line);
+            if (json.RootElement.TryGetProperty("SourceContext", out var source) && source.GetString()!.StartsWith("MoleculeGuardian", StringComparison.Ordinal))
+            {
+                Assert.True(json.RootElement.GetProperty("EventId").TryGetProperty("Name", out _), line);
+            }
+        }
+
+        Assert.Contains("\"Name\":\"Quarantined\"", guardian.Log.Text, StringComparison.Ordinal);
+        Assert.Contains("\"Name\":\"Stopping\"", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CorruptFileAtStart_IsQuarantinedThenRepaired()
+    {
+        await using var guardian = new GuardianHostHarness();
+        var corrupt = System.Text.Encoding.UTF8.GetBytes("{\"mcpServers\": {\"image-gen\": {\"env\": {\"K\": \"" + SettingsFiles.Secret + "\"}}");
+        File.WriteAllBytes(guardian.SettingsPath, corrupt);
+
+        await guardian.StartAsync();
+
+        Assert.True(guardian.FileComplies());
+        var copy = Assert.Single(Directory.GetFiles(guardian.Directory, "settings.json.corrupt-*"));
+        Assert.Equal(corrupt, File.ReadAllBytes(copy));
+        Assert.DoesNotContain(SettingsFiles.Secret, guardian.Log.Text, StringComparison.Ordinal);
+        Assert.True(SettingsJson.TryParse(File.ReadAllBytes(guardian.SettingsPath), out _, out _));
+    }
+}

@@ -1,0 +1,47 @@
+namespace MoleculeGuardian.Tests.Support;
+
+/// <summary>Settings documents as the runtime writes them, and the two ways it writes them.</summary>
+internal static class SettingsFiles
+{
+    public const string Secret = "sk-live-SECRET-4f9a2c";
+
+    /// <summary>A user plugin's entry with a secret in env, and other keys, but no protected entry.</summary>
+    public static string WithoutProtected(int generation = 0) => $$"""
+        {
+          "mcpServers": {
+            "image-gen": {
+              "command": "npx",
+              "args": ["-y", "@acme/image-gen"],
+              "env": {"IMAGE_API_KEY": "{{Secret}}"}
+            }
+          },
+          "hooks": {"PreToolUse": []},
+          "permissions": {"allow": ["Bash(ls:*)"]},
+          "generation": {{generation}}
+        }
+        """;
+
+    /// <summary>The privileged plugin's richer entry for the protected name, secrets and all (drift under Replace).</summary>
+    public static string WithDriftedProtected() => $$"""
+        {
+          "mcpServers": {
+            "molecule-platform": {
+              "command": "npx",
+              "args": ["-y", "@molecule-ai/mcp-server@1.2.3"],
+              "env": {"MOLECULE_API_URL": "https://api.example.invalid", "MOLECULE_ADMIN_TOKEN": "{{Secret}}"}
+            }
+          }
+        }
+        """;
+
+    /// <summary>The runtime's plugin merge: a plain truncate-then-write, no temp file, no fsync.</summary>
+    public static void WriteInPlace(string path, string content) => File.WriteAllText(path, content);
+
+    /// <summary>Another writer's atomic replace: a temp file, then a rename over the target.</summary>
+    public static void WriteByRename(string path, string content)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, content);
+        File.Move(temp, path, overwrite: true);
+    }
+}
