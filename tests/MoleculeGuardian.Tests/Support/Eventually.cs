@@ -5,18 +5,30 @@ internal static class Eventually
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    /// <summary>Fails the test, naming <paramref name="what"/> and any <paramref name="context"/>, unless the condition comes to hold.</summary>
+    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null, Func<string>? context = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        if (!await WithinAsync(condition, timeout ?? DefaultTimeout))
+        {
+            Assert.Fail($"Timed out after {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s waiting for: {what}\n{context?.Invoke()}");
+        }
+    }
+
+    /// <summary>True as soon as the condition holds, false when the timeout passes first.</summary>
+    public static async Task<bool> WithinAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (DateTime.UtcNow >= deadline)
             {
-                Assert.Fail($"Timed out after {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s waiting for: {what}");
+                return false;
             }
 
             await Task.Delay(10);
         }
+
+        return true;
     }
 
     /// <summary>Waits for the condition, then asserts it still holds a short while later (no flapping).</summary>
