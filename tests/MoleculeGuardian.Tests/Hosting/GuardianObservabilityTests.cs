@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using MoleculeGuardian.Logging;
+using MoleculeGuardian.Tests.Support;
+
+namespace MoleculeGuardian.Tests.Hosting;
+
+/// <summary>What an SRE sees of a running guardian: the fight warning and the metrics.</summary>
+public sealed class GuardianObservabilityTests
+{
+    [Fact]
+    public async Task AnotherWriterKeepsEvictingTheEntry_FightWarningLoggedOnce()
+    {
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync(settings: new() { ["Guardian:FightThresholdPerMinute"] = "2" });
+
+        for (var round = 1; round <= 4; round++)
+        {
+            var before = guardian.Heals;
+            SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(round));
+            await guardian.WaitHealedAndQuietAsync(before);
+        }
+
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"FightingAnotherWriter\""));
+    }
+
+    [Fact]
+    public async Task Heals_AreCountedOnTheMoleculeGuardianMeter()
+    {
+        var measurements = new ConcurrentQueue<(string Instrument, long Value, string Tags)>();
+        await using var guardian = new GuardianHostHarness();
+        using var listener = new MeterListener();
+        IMeterFactory? ours = null;
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // Other tests' hosts publish on a meter of the same name: listen to this host's factory only.
+            if (instrument.Meter.Name == GuardianMetrics.MeterName && ours is not null && ReferenceEquals(instrument.Meter.Scope, ours))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            measurements.Enqueue((instrument.Name, value, string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}")))));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+            measurements.Enqueue((instrument.Name, (long)value, string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}")))));
+
+        await guardian.StartAsync(services: s => s.AddSingleton<IMeterFactory>(sp =>
+        {
+            var factory = new ScopedMeterFactory();
+            ours = factory;
+            return factory;
+        }));
+        listener.Start();
+        var before = guardian.Heals;
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
+        await guardian.WaitHealedAndQuietAsync(before);
+
+        Assert.Contains(measurements, m => m.Instrument == "guardian.heals" && m.Tags == "outcome=Healed");
+        Assert.Contains(measurements, m => m.Instrument == "guardian.changes" && m.Tags == "kind=AddedEntry");
+        Assert.Contains(measurements, m => m.Instrument == "guardian.heal.duration");
+    }
+
+    private sealed class ScopedMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in _meters)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+}
