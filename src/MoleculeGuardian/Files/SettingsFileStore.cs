@@ -292,7 +292,7 @@ public sealed class SettingsFileStore
         }
 
         // The exchange shows exactly what we displaced. If a writer changed it after our read, put it back.
-        if (true || DisplacedMatches(temp, basis.Bytes))
+        if (DisplacedMatches(temp, basis.Bytes))
         {
             TryUnlink(temp);
             return ReplaceOutcome.Replaced;

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using MoleculeGuardian.Files;
+
+namespace MoleculeGuardian.Tests.Files;
+
+/// <summary>One method of <see cref="IFileSystemCalls"/>, for fault injection and call counting.</summary>
+public enum FsOp
+{
+    LStat,
+    FStat,
+    OpenRead,
+    CreateExclusive,
+    Read,
+    Write,
+    Fsync,
+    FChown,
+    FChmod,
+    Rename,
+    Unlink,
+    FsyncDirectory,
+    ListFiles,
+}
+
+/// <summary>
+/// Delegates to the real system calls and throws a chosen errno on the n-th call of a chosen operation. Root cannot
+/// provoke EROFS, ENOSPC or EIO with chmod; this can. Hooks run before/after each call so a test can play "another
+/// writer" at an exact point of the store's sequence.
+/// </summary>
+internal sealed class FaultyFileSystemCalls : IFileSystemCalls
+{
+    private readonly IFileSystemCalls _inner;
+    private readonly ConcurrentDictionary<FsOp, int> _calls = new();
+    private readonly ConcurrentBag<(FsOp Op, int Nth, int Errno)> _faults = [];
+
+    public FaultyFileSystemCalls(IFileSystemCalls? inner = null)
+    {
+        _inner = inner ?? LinuxFileSystemCalls.Instance;
+    }
+
+    /// <summary>Called before each call with the operation, its path and the call's number (1-based) for that operation.</summary>
+    public Action<FsOp, string, int>? Before { get; set; }
+
+    /// <summary>Called after each call that returned normally.</summary>
+    public Action<FsOp, string, int>? After { get; set; }
+
+    /// <summary>Every rename, in order: source, target, mode.</summary>
+    public ConcurrentQueue<(string Source, string Target, RenameMode Mode)> Renames { get; } = new();
+
+    public uint EffectiveUid => _inner.EffectiveUid;
+
+    public uint EffectiveGid => _inner.EffectiveGid;
+
+    /// <summary>The <paramref name="nth"/> call (1-based) of <paramref name="op"/> throws <paramref name="errno"/>; 0 means every call.</summary>
+    public FaultyFileSystemCalls FailOn(FsOp op, int errno, int nth = 1)
+    {
+        _faults.Add((op, nth, errno));
+        return this;
+    }
+
+    public int Calls(FsOp op) => _calls.TryGetValue(op, out var n) ? n : 0;
+
+    public static string SyscallName(FsOp op) => op switch
+    {
+        FsOp.LStat => "lstat",
+        FsOp.FStat => "fstat",
+        FsOp.OpenRead or FsOp.CreateExclusive or FsOp.FsyncDirectory => "open",
+        FsOp.Read => "read",
+        FsOp.Write => "write",
+        FsOp.Fsync => "fsync",
+        FsOp.FChown => "fchown",
+        FsOp.FChmod => "fchmod",
+        FsOp.Rename => "rename",
+        FsOp.Unlink => "unlink",
+        _ => "opendir",
+    };
+
+    public FileStat? LStat(string path) => Call(FsOp.LStat, path, () => _inner.LStat(path));
+
+    public FileStat FStat(SafeFileHandle handle, string path) => Call(FsOp.FStat, path, () => _inner.FStat(handle, path));
+
+    public SafeFileHandle OpenRead(string path) => Call(FsOp.OpenRead, path, () => _inner.OpenRead(path));
+
+    public SafeFileHandle CreateExclusive(string path) => Call(FsOp.CreateExclusive, path, () => _inner.CreateExclusive(path));
+
+    public int Read(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
+    {
+        var n = Enter(FsOp.Read, path);
+        var result = _inner.Read(handle, buffer, offset, path);
+        After?.Invoke(FsOp.Read, path, n);
+        return result;
+    }
+
+    public void Write(SafeFileHandle handle, ReadOnlySpan<byte> data, string path)
+    {
+        var n = Enter(FsOp.Write, path);
+        _inner.Write(handle, data, path);
+        After?.Invoke(FsOp.Write, path, n);
+    }
+
+    public void Fsync(SafeFileHandle handle, string path) => Call(FsOp.Fsync, path, () => _inner.Fsync(handle, path));
+
+    public void FChown(SafeFileHandle handle, uint uid, uint gid, string path) => Call(FsOp.FChown, path, () => _inner.FChown(handle, uid, gid, path));
+
+    public void FChmod(SafeFileHandle handle, uint mode, string path) => Call(FsOp.FChmod, path, () => _inner.FChmod(handle, mode, path));
+
+    public void Rename(string source, string target, RenameMode mode) => Call(FsOp.Rename, target, () =>
+    {
+        _inner.Rename(source, target, mode);
+        Renames.Enqueue((source, target, mode));
+    });
+
+    public void Unlink(string path) => Call(FsOp.Unlink, path, () => _inner.Unlink(path));
+
+    public void FsyncDirectory(string path) => Call(FsOp.FsyncDirectory, path, () => _inner.FsyncDirectory(path));
+
+    public IEnumerable<string> ListFiles(string directory, string pattern) =>
+        Call(FsOp.ListFiles, directory, () => _inner.ListFiles(directory, pattern).ToList());
+
+    private int Enter(FsOp op, string path)
+    {
+        var n = _calls.AddOrUpdate(op, 1, (_, c) => c + 1);
+        Before?.Invoke(op, path, n);
+        foreach (var fault in _faults)
+        {
+            if (fault.Op == op && (fault.Nth == 0 || fault.Nth == n))
+            {
+                throw new PosixException(SyscallName(op), path, fault.Errno);
+            }
+        }
+
+        return n;
+    }
+
+    private T Call<T>(FsOp op, string path, Func<T> call)
+    {
+        var n = Enter(op, path);
+        var result = call();
+        After?.Invoke(op, path, n);
+        return result;
+    }
+
+    private void Call(FsOp op, string path, Action call)
+    {
+        var n = Enter(op, path);
+        call();
+        After?.Invoke(op, path, n);
+    }
+}
