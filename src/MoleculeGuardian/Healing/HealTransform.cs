@@ -64,8 +64,9 @@ public static class HealTransform
             {
                 changes.Add(new HealChange(HealChangeKind.AddedEntry, server.Name));
             }
-            else if (policy == DriftPolicy.Replace && !JsonNode.DeepEquals(entry, server.Spec))
+            else if (entry is not JsonObject || (policy == DriftPolicy.Replace && !JsonNode.DeepEquals(entry, server.Spec)))
             {
+                // Not even an object (null, a string): no policy keeps that, the executor could not use it.
                 changes.Add(new HealChange(HealChangeKind.ReplacedDrift, server.Name));
             }
         }

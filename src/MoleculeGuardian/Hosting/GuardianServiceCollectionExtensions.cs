@@ -50,9 +50,17 @@ public static class GuardianServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
+        var section = configuration.GetSection(GuardianOptions.SectionName);
+        var unknown = UnknownKeys(section).Select(key => $"{key} is not a setting (see the configuration table in README.md).").ToList();
+        if (unknown.Count > 0)
+        {
+            throw new OptionsValidationException(GuardianOptions.SectionName, typeof(GuardianOptions), unknown);
+        }
+
         try
         {
-            configuration.GetSection(GuardianOptions.SectionName).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            // ErrorOnUnknownConfiguration stays as a backstop; UnknownKeys above gives the better message.
+            section.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
@@ -62,6 +70,41 @@ public static class GuardianServiceCollectionExtensions
         if (options.ProtectedServers.Count == 0)
         {
             options.ProtectedServers[Configuration.ProtectedServerOptions.ManagementName] = Configuration.ProtectedServerOptions.ManagementDefault();
+        }
+    }
+
+    private static readonly HashSet<string> GuardianKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(GuardianOptions.SettingsPath), nameof(GuardianOptions.Debounce), nameof(GuardianOptions.MaxDelay),
+        nameof(GuardianOptions.ResyncInterval), nameof(GuardianOptions.SettleDelay), nameof(GuardianOptions.PollInterval),
+        nameof(GuardianOptions.RetryMinDelay), nameof(GuardianOptions.RetryMaxDelay), nameof(GuardianOptions.MaxFileBytes),
+        nameof(GuardianOptions.KeepQuarantined), nameof(GuardianOptions.FightThresholdPerMinute), nameof(GuardianOptions.DriftPolicy),
+        nameof(GuardianOptions.Watch), nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers),
+    };
+
+    private static readonly HashSet<string> ServerKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(Configuration.ProtectedServerOptions.Type), nameof(Configuration.ProtectedServerOptions.Command),
+        nameof(Configuration.ProtectedServerOptions.Args), nameof(Configuration.ProtectedServerOptions.Env),
+        nameof(Configuration.ProtectedServerOptions.Url), nameof(Configuration.ProtectedServerOptions.Headers),
+    };
+
+    /// <summary>Full keys (e.g. <c>Guardian:ProtectedServers:x:Comand</c>) that name no setting: typos, found without reflection.</summary>
+    private static IEnumerable<string> UnknownKeys(IConfigurationSection section)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!GuardianKeys.Contains(child.Key))
+            {
+                yield return child.Path;
+            }
+            else if (string.Equals(child.Key, nameof(GuardianOptions.ProtectedServers), StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var member in child.GetChildren().SelectMany(server => server.GetChildren()).Where(m => !ServerKeys.Contains(m.Key)))
+                {
+                    yield return member.Path;
+                }
+            }
         }
     }
 }

@@ -95,7 +95,7 @@ public sealed class Healer
                     return HealReport.Of(HealStatus.Refused, read.Reason);
             }
 
-            var (settled, document, corrupt) = await SettleAsync(read, cancellationToken).ConfigureAwait(false);
+            var (settled, document, corrupt, duplicateKeys) = await SettleAsync(read, cancellationToken).ConfigureAwait(false);
             if (settled.Status != ReadStatus.Present && settled.Status != ReadStatus.Absent)
             {
                 // It turned into something else while we waited; start over.
@@ -118,12 +118,12 @@ public sealed class Healer
             }
 
             string? quarantined = null;
-            if (settled.Status == ReadStatus.Present && (corrupt is not null || result.Changes.Any(c => c.DropsContent)))
+            if (settled.Status == ReadStatus.Present && (corrupt is not null || duplicateKeys || result.Changes.Any(c => c.DropsContent)))
             {
                 var kind = corrupt is not null || result.Changes.Any(c => c.Kind is HealChangeKind.RepairedRoot or HealChangeKind.RepairedMcpServers)
                     ? "corrupt" : "replaced";
                 quarantined = _store.Quarantine(settled.Bytes, kind, settled.Stat, _options.KeepQuarantined);
-                Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes), settled.Bytes.Length);
+                Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes, duplicateKeys), settled.Bytes.Length);
             }
 
             if (_store.Replace(settled, content) == ReplaceOutcome.Replaced)
@@ -147,23 +147,23 @@ public sealed class Healer
     /// An empty or unparseable file is first taken as a writer mid-write (the runtime truncates, then writes).
     /// It is corrupt only when it stays bad and unchanged for a whole settle delay.
     /// </summary>
-    private async Task<(SettingsRead Read, JsonNode? Document, string? Corrupt)> SettleAsync(SettingsRead read, CancellationToken cancellationToken)
+    private async Task<(SettingsRead Read, JsonNode? Document, string? Corrupt, bool DuplicateKeys)> SettleAsync(SettingsRead read, CancellationToken cancellationToken)
     {
         for (var round = 0; ; round++)
         {
             if (read.Status != ReadStatus.Present)
             {
-                return (read, null, null);
+                return (read, null, null, false);
             }
 
-            if (SettingsJson.TryParse(read.Bytes, out var document, out var error))
+            if (SettingsJson.TryParse(read.Bytes, out var document, out var error, out var duplicateKeys))
             {
-                return (read, document, null);
+                return (read, document, null, duplicateKeys);
             }
 
             if (round == MaxSettleRounds)
             {
-                return (read, null, error);
+                return (read, null, error, false);
             }
 
             Log.TornRead(_log, error, read.Bytes.Length, _options.SettleDelay.TotalMilliseconds);
@@ -172,17 +172,19 @@ public sealed class Healer
             if (again.Status == ReadStatus.Present && again.Bytes.AsSpan().SequenceEqual(read.Bytes)
                 && again.Stat!.Value.Fingerprint == read.Stat!.Value.Fingerprint)
             {
-                return (again, null, error);
+                return (again, null, error, false);
             }
 
             read = again;
         }
     }
 
-    private static string ShapeReason(IReadOnlyList<HealChange> changes) =>
+    private static string ShapeReason(IReadOnlyList<HealChange> changes, bool duplicateKeys) =>
         changes.Any(c => c.Kind == HealChangeKind.RepairedRoot) ? "the root is not a JSON object"
         : changes.Any(c => c.Kind == HealChangeKind.RepairedMcpServers) ? "mcpServers is not a JSON object"
-        : "a drifted protected entry was replaced";
+        : changes.Any(c => c.Kind == HealChangeKind.ReplacedDrift) ? "a drifted protected entry was replaced"
+        : duplicateKeys ? "the file repeats keys; like the runtime, only the last value of each is kept"
+        : "content was dropped";
 
     private static string Hint(PosixException ex) => ex.ErrorNumber switch
     {

@@ -23,9 +23,14 @@ public static class SettingsJson
     };
 
     /// <summary>Parses the bytes, or says in a few words (never quoting content) why they are not a JSON document.</summary>
-    public static bool TryParse(ReadOnlyMemory<byte> bytes, out JsonNode? document, out string error)
+    public static bool TryParse(ReadOnlyMemory<byte> bytes, out JsonNode? document, out string error) =>
+        TryParse(bytes, out document, out error, out _);
+
+    /// <summary>As above; <paramref name="duplicateKeys"/> says that values were dropped because a later key repeated them.</summary>
+    public static bool TryParse(ReadOnlyMemory<byte> bytes, out JsonNode? document, out string error, out bool duplicateKeys)
     {
         document = null;
+        duplicateKeys = false;
         var span = bytes.Span;
         if (span.StartsWith(Encoding.UTF8.Preamble))
         {
@@ -54,7 +59,7 @@ public static class SettingsJson
                 root = parsed.RootElement.Clone();
             }
 
-            document = Build(root);
+            document = Build(root, ref duplicateKeys);
             error = "";
             return true;
         }
@@ -71,7 +76,7 @@ public static class SettingsJson
         }
     }
 
-    private static JsonNode? Build(JsonElement element)
+    private static JsonNode? Build(JsonElement element, ref bool duplicateKeys)
     {
         switch (element.ValueKind)
         {
@@ -80,7 +85,8 @@ public static class SettingsJson
                 foreach (var property in element.EnumerateObject())
                 {
                     // Indexer assignment replaces in place: the first occurrence's position, the last one's value.
-                    obj[property.Name] = Build(property.Value);
+                    duplicateKeys |= obj.ContainsKey(property.Name);
+                    obj[property.Name] = Build(property.Value, ref duplicateKeys);
                 }
 
                 return obj;
@@ -88,7 +94,7 @@ public static class SettingsJson
                 var array = new JsonArray();
                 foreach (var item in element.EnumerateArray())
                 {
-                    array.Add(Build(item));
+                    array.Add(Build(item, ref duplicateKeys));
                 }
 
                 return array;
