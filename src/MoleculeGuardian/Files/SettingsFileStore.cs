@@ -328,12 +328,20 @@ public sealed class SettingsFileStore
 
     private void Prune(string kind, int keep)
     {
-        var copies = _fs.ListFiles(Directory, FileName + "." + kind + "-*")
-            .OrderByDescending(p => p, StringComparer.Ordinal)
-            .Skip(keep);
-        foreach (var old in copies)
+        try
         {
-            TryUnlink(old);
+            var copies = _fs.ListFiles(Directory, FileName + "." + kind + "-*")
+                .OrderByDescending(p => p, StringComparer.Ordinal)
+                .Skip(keep)
+                .ToList();
+            foreach (var old in copies)
+            {
+                TryUnlink(old);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Housekeeping only: the copy is safe on disk, an old one left over is retried at the next quarantine.
         }
     }
 

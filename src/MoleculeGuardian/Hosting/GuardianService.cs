@@ -120,8 +120,8 @@ public sealed class GuardianService : BackgroundService
         {
             await foreach (var trigger in _triggers.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                // Heals in flight finish: a stop does not interrupt a replace half way.
-                await HealAsync(trigger, CancellationToken.None).ConfigureAwait(false);
+                // A stop cancels only a settle wait; a replace, once begun, always finishes (it is synchronous).
+                await HealAsync(trigger, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -78,10 +78,6 @@ public sealed class Healer
         return report;
     }
 
-    /// <summary>Read-only: true when every protected entry is present and acceptable.</summary>
-    public async Task<HealReport> CheckAsync(CancellationToken cancellationToken) =>
-        await HealAsync(HealTrigger.Command, dryRun: true, cancellationToken).ConfigureAwait(false);
-
     private async Task<HealReport> HealCoreAsync(bool dryRun, CancellationToken cancellationToken)
     {
         for (var round = 0; round < MaxConflictRounds; round++)
