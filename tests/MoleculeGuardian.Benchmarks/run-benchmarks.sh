@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reproduces every MoleculeGuardian performance number in one command:
+#   1. publishes the Native AOT binary (and fails if the publish prints a single warning),
+#   2. runs the BenchmarkDotNet heal benchmarks (short job),
+#   3. runs the end-to-end harness: the AOT binary against the inotifywait + jq baseline, and prints one table.
+# Needs: the .NET 10 SDK, clang and zlib1g-dev (Native AOT), inotify-tools and jq (the baseline).
+# Environment: E2E_ARGS adds harness options (e.g. E2E_ARGS="--idle-seconds 10" while developing; the reported
+# numbers use the defaults), BDN_ARGS replaces the BenchmarkDotNet arguments (default: --job short --filter '*').
+#
+# usage: tests/MoleculeGuardian.Benchmarks/run-benchmarks.sh [output directory, default artifacts/perf]
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+out=${1:-$repo/artifacts/perf}
+mkdir -p -- "$out"
+out=$(cd -- "$out" && pwd)
+
+for tool in dotnet clang inotifywait jq; do
+  command -v "$tool" >/dev/null || { echo "run-benchmarks.sh: '$tool' is not on PATH" >&2; exit 1; }
+done
+
+echo "== machine" | tee "$out/machine.txt"
+{
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "kernel: $(uname -r)"
+  echo "dotnet: $(dotnet --version)"
+  echo "jq: $(jq --version)"
+  echo "inotifywait: $(inotifywait --help 2>&1 | head -n1)"
+} | tee -a "$out/machine.txt"
+
+echo "== 1/3 Native AOT publish"
+rm -rf -- "$out/publish"
+dotnet publish "$repo/src/MoleculeGuardian" -c Release -r linux-x64 -o "$out/publish" 2>&1 | tee "$out/publish.log"
+warnings=$(grep -c 'warning' "$out/publish.log" || true)
+echo "publish warnings: $warnings; binary: $(stat -c %s "$out/publish/molecule-guardian") bytes" | tee -a "$out/machine.txt"
+if [[ $warnings != 0 ]]; then
+  echo "run-benchmarks.sh: the AOT publish printed warnings" >&2
+  exit 1
+fi
+
+echo "== 2/3 BenchmarkDotNet"
+dotnet build "$repo/tests/MoleculeGuardian.Benchmarks" -c Release
+bench_dll=$repo/tests/MoleculeGuardian.Benchmarks/bin/Release/net10.0/MoleculeGuardian.Benchmarks.dll
+read -r -a bdn_args <<<"${BDN_ARGS:---job short --filter *}"
+(cd -- "$out" && dotnet "$bench_dll" bdn --results-json "$out/bdn.json" "${bdn_args[@]}")
+
+echo "== 3/3 end to end"
+read -r -a e2e_args <<<"${E2E_ARGS:-}"
+dotnet "$bench_dll" e2e --binary "$out/publish/molecule-guardian" --bdn-results "$out/bdn.json" \
+  --json-out "$out/e2e.json" "${e2e_args[@]}" | tee "$out/table.md"
