@@ -21,8 +21,14 @@ public sealed class GuardianOptions
     /// <summary>How long an empty or unparseable file is given to become whole before it counts as corrupt.</summary>
     public TimeSpan SettleDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Polling period when file-system events cannot be had, and of the directory identity probe.</summary>
+    /// <summary>Polling period when file-system events cannot be had, or while waiting for the directory to appear.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// With file-system events, how often the directory's identity is checked: a directory deleted and recreated
+    /// leaves the watcher silent (dotnet/runtime#126295) until this check rebuilds it.
+    /// </summary>
+    public TimeSpan DirectoryCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>First wait after a failed read or write; doubles up to <see cref="RetryMaxDelay"/>.</summary>
     public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromSeconds(1);

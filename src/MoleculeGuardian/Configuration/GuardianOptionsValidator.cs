@@ -22,6 +22,7 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
         Positive(errors, "MaxDelay", options.MaxDelay);
         Positive(errors, "SettleDelay", options.SettleDelay);
         Positive(errors, "PollInterval", options.PollInterval);
+        Positive(errors, "DirectoryCheckInterval", options.DirectoryCheckInterval);
         Positive(errors, "RetryMinDelay", options.RetryMinDelay);
         Positive(errors, "RetryMaxDelay", options.RetryMaxDelay);
         if (options.ResyncInterval < TimeSpan.FromSeconds(1))

@@ -76,7 +76,7 @@ public static class GuardianServiceCollectionExtensions
     private static readonly HashSet<string> GuardianKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         nameof(GuardianOptions.SettingsPath), nameof(GuardianOptions.Debounce), nameof(GuardianOptions.MaxDelay),
-        nameof(GuardianOptions.ResyncInterval), nameof(GuardianOptions.SettleDelay), nameof(GuardianOptions.PollInterval),
+        nameof(GuardianOptions.ResyncInterval), nameof(GuardianOptions.SettleDelay), nameof(GuardianOptions.PollInterval), nameof(GuardianOptions.DirectoryCheckInterval),
         nameof(GuardianOptions.RetryMinDelay), nameof(GuardianOptions.RetryMaxDelay), nameof(GuardianOptions.MaxFileBytes),
         nameof(GuardianOptions.KeepQuarantined), nameof(GuardianOptions.FightThresholdPerMinute), nameof(GuardianOptions.DriftPolicy),
         nameof(GuardianOptions.Watch), nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers),

@@ -7,7 +7,7 @@ namespace MoleculeGuardian.Watching;
 
 /// <summary>
 /// Watches the settings <em>directory</em> (in-place writes and rename-replaces both show there) and reports
-/// changes to the settings file. A probe every <c>PollInterval</c> checks the directory's identity: a directory that
+/// changes to the settings file. A probe every <c>DirectoryCheckInterval</c> checks the directory's identity: a directory that
 /// appears, disappears or is swapped for a new one (the runtime rebuilds /configs at boot, and on .NET 10 the
 /// watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a rescan. When events cannot be had,
 /// the same probe polls the file's stat fingerprint instead.
@@ -26,6 +26,7 @@ public sealed class SettingsWatcher : IDisposable
     private FileSystemWatcher? _watcher;
     private Microsoft.Win32.SafeHandles.SafeFileHandle? _heldDirectory;
     private ITimer? _probe;
+    private TimeSpan _probePeriod;
     private (ulong Device, ulong Inode)? _watchedDirectory;
     private (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs)? _lastFingerprint;
     private bool _waitingLogged;
@@ -54,7 +55,8 @@ public sealed class SettingsWatcher : IDisposable
         lock (_gate)
         {
             Establish();
-            _probe = _time.CreateTimer(_ => Probe(), null, _options.PollInterval, _options.PollInterval);
+            _probePeriod = ProbePeriod;
+            _probe = _time.CreateTimer(_ => Probe(), null, _probePeriod, _probePeriod);
         }
     }
 
@@ -127,7 +129,7 @@ public sealed class SettingsWatcher : IDisposable
             _watchedDirectory = null;
             _heldDirectory?.Dispose();
             _heldDirectory = null;
-            State = WatchState.WaitingForDirectory;
+            SetState(WatchState.WaitingForDirectory);
             if (!_waitingLogged)
             {
                 _waitingLogged = true;
@@ -148,7 +150,7 @@ public sealed class SettingsWatcher : IDisposable
         _lastFingerprint = FileFingerprint();
         if (_options.Watch == WatchMode.Poll)
         {
-            State = WatchState.Polling;
+            SetState(WatchState.Polling);
             return;
         }
 
@@ -164,7 +166,7 @@ public sealed class SettingsWatcher : IDisposable
             watcher.Error += OnError;
             watcher.EnableRaisingEvents = true;
             _watcher = watcher;
-            State = WatchState.Events;
+            SetState(WatchState.Events);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
         {
@@ -172,12 +174,12 @@ public sealed class SettingsWatcher : IDisposable
             StopEvents();
             if (_options.Watch == WatchMode.Events)
             {
-                State = WatchState.Failed;
+                SetState(WatchState.Failed);
                 Log.WatcherError(_log, _directory, ex.Message);
                 return;
             }
 
-            State = WatchState.Polling;
+            SetState(WatchState.Polling);
             if (!_fallbackLogged)
             {
                 _fallbackLogged = true;
@@ -213,6 +215,22 @@ public sealed class SettingsWatcher : IDisposable
         catch (PosixException)
         {
             // Gone again already; the next probe sees it.
+        }
+    }
+
+    /// <summary>
+    /// Polling (or waiting for the directory) needs the short period; with events the probe only has to notice a
+    /// replaced directory, and a longer period keeps an idle guardian near zero CPU.
+    /// </summary>
+    private TimeSpan ProbePeriod => State == WatchState.Events ? _options.DirectoryCheckInterval : _options.PollInterval;
+
+    private void SetState(WatchState state)
+    {
+        State = state;
+        if (_probe is not null && ProbePeriod != _probePeriod)
+        {
+            _probePeriod = ProbePeriod;
+            _probe.Change(_probePeriod, _probePeriod);
         }
     }
 

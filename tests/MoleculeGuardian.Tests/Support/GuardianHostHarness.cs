@@ -35,6 +35,7 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
             ["Guardian:MaxDelay"] = "00:00:00.500",
             ["Guardian:SettleDelay"] = "00:00:00.050",
             ["Guardian:PollInterval"] = "00:00:00.100",
+            ["Guardian:DirectoryCheckInterval"] = "00:00:00.100",
             ["Logging:MinimumLevel"] = "Debug",
             [PlatformAgentGate.Variable] = gate ? "1" : "0",
         };

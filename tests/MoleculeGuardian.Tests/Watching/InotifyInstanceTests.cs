@@ -98,6 +98,7 @@ public sealed class InotifyInstanceTests : IDisposable
         {
             o.Watch = mode;
             o.PollInterval = TimeSpan.FromMilliseconds(50);
+            o.DirectoryCheckInterval = TimeSpan.FromMilliseconds(50);
         });
         return new SettingsWatcher(_path, LinuxFileSystemCalls.Instance, options, TimeProvider.System, new TestLog(), _signals.Enqueue);
     }

@@ -334,6 +334,7 @@ public sealed class SettingsWatcherTests : IDisposable
         {
             o.Watch = mode;
             o.PollInterval = poll ?? Fast;
+            o.DirectoryCheckInterval = poll ?? Fast;
         });
         var watcher = new SettingsWatcher(_path, LinuxFileSystemCalls.Instance, options, TimeProvider.System, _log, _signals.Enqueue,
             factory ?? Capturing);
