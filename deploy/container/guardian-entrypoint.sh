@@ -14,7 +14,7 @@
 #
 # Environment (all optional; whole seconds):
 #   GUARDIAN_BIN                    guardian binary (default /opt/molecule-guardian/molecule-guardian); it runs with
-#                                   its own directory as working directory, where appsettings.json lives
+#                                   its own directory as working directory (appsettings.json sits beside it)
 #   GUARDIAN_RESTART_MIN_SECONDS    first restart delay (default 1); doubles after each quick exit...
 #   GUARDIAN_RESTART_MAX_SECONDS    ...up to this cap (default 30)
 #   GUARDIAN_RESTART_RESET_SECONDS  a guardian that ran this long restarts after the minimum delay again (default 60)
