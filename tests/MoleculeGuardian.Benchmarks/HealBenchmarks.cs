@@ -7,7 +7,7 @@ namespace MoleculeGuardian.Benchmarks;
 
 public enum FileState
 {
-    /// <summary>The protected entry is missing: parse, heal (copy + add), serialize.</summary>
+    /// <summary>The protected entry is missing: parse, heal (add, in place), serialize.</summary>
     NeedsHeal,
 
     /// <summary>The protected entry is there and canonical: parse and check; nothing to serialize or write.</summary>
@@ -16,7 +16,7 @@ public enum FileState
 
 /// <summary>
 /// The in-memory work of one heal, exactly as the guardian does it on every trigger: parse the bytes read, run the
-/// pure transform, and serialize only when something changed (a healthy file is never written).
+/// transform (in place, on the document it just parsed), and serialize only when something changed (a healthy file is never written).
 /// </summary>
 [MemoryDiagnoser]
 public class HealBenchmarks
@@ -45,7 +45,8 @@ public class HealBenchmarks
             throw new InvalidOperationException(error);
         }
 
-        var result = HealTransform.Heal(document, _servers, DriftPolicy.Replace);
+        // As the Healer does: it owns the freshly parsed document, so the heal changes it in place.
+        var result = HealTransform.HealInPlace(document, _servers, DriftPolicy.Replace);
         return result.Changed ? SettingsJson.Serialize(result.Document).Length : 0;
     }
 }

@@ -17,7 +17,18 @@ public static class HealTransform
 {
     public const string McpServersKey = "mcpServers";
 
-    public static HealResult Heal(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy)
+    public static HealResult Heal(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy) =>
+        Heal(document, servers, policy, inPlace: false);
+
+    /// <summary>
+    /// As <see cref="Heal(JsonNode?, IReadOnlyList{ProtectedServer}, DriftPolicy)"/>, but changes
+    /// <paramref name="document"/> itself instead of a copy (the result's document is then the input), for a caller
+    /// that owns a freshly parsed document and would throw the original away anyway.
+    /// </summary>
+    public static HealResult HealInPlace(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy) =>
+        Heal(document, servers, policy, inPlace: true);
+
+    private static HealResult Heal(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy, bool inPlace)
     {
         ArgumentNullException.ThrowIfNull(servers);
         if (document is not JsonObject root)
@@ -32,7 +43,8 @@ public static class HealTransform
             return new HealResult(root, changes);
         }
 
-        var healed = (JsonObject)root.DeepClone();
+        // The copy is what keeps the pure heal pure; it costs as much as the rest of the heal together.
+        var healed = inPlace ? root : (JsonObject)root.DeepClone();
         Apply(healed, servers, changes);
         return new HealResult(healed, changes);
     }

@@ -98,7 +98,7 @@ public sealed class Healer
                 continue;
             }
 
-            var result = HealTransform.Heal(document, _servers, _options.DriftPolicy);
+            var result = HealTransform.HealInPlace(document, _servers, _options.DriftPolicy);
             if (!result.Changed)
             {
                 return HealReport.Of(HealStatus.NoChange);

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -21,6 +23,18 @@ public static class SettingsJson
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
     };
+
+    // The same grammar as DocumentOptions: the one-pass reader and the error-describing JsonDocument must agree.
+    private static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        MaxDepth = MaxDepth,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+    };
+
+    /// <summary>Printable ASCII that Python writes as is: everything from space to tilde but the quote and the backslash.</summary>
+    private static readonly SearchValues<char> Verbatim =
+        SearchValues.Create(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     /// <summary>Parses the bytes, or says in a few words (never quoting content) why they are not a JSON document.</summary>
     public static bool TryParse(ReadOnlyMemory<byte> bytes, out JsonNode? document, out string error) =>
@@ -52,176 +66,319 @@ public static class SettingsJson
 
         try
         {
-            // The clone owns one copy of the bytes; number values keep pointing into it so they keep their text.
-            JsonElement root;
-            using (var parsed = JsonDocument.Parse(bytes, DocumentOptions))
-            {
-                root = parsed.RootElement.Clone();
-            }
+            // One pass: the reader validates (grammar, depth) while the tree is built from its tokens.
+            var reader = new Utf8JsonReader(span, ReaderOptions);
+            reader.Read();
+            var root = ReadValue(ref reader, ref duplicateKeys);
 
-            document = Build(root, ref duplicateKeys);
+            // Throws on anything but whitespace after the root value.
+            reader.Read();
+            document = root;
             error = "";
             return true;
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            error = $"not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})";
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            // A string escape that is not valid UTF-16 (a lone surrogate).
-            error = "not valid JSON (invalid string escape)";
+            error = Describe(bytes, out var grammarOk);
+
+            // As before the one-pass reader: a grammar error reports no duplicates; a bad escape, those seen so far.
+            duplicateKeys &= grammarOk;
             return false;
         }
     }
 
-    private static JsonNode? Build(JsonElement element, ref bool duplicateKeys)
+    /// <summary>
+    /// Why the bytes failed, in the words of a full validation first: a syntax error anywhere wins over a lone
+    /// surrogate escape met earlier by the one-pass reader. Only runs for bad files, so it may be slow.
+    /// </summary>
+    private static string Describe(ReadOnlyMemory<byte> bytes, out bool grammarOk)
     {
-        switch (element.ValueKind)
+        grammarOk = false;
+        try
         {
-            case JsonValueKind.Object:
-                var obj = new JsonObject();
-                foreach (var property in element.EnumerateObject())
-                {
-                    // Indexer assignment replaces in place: the first occurrence's position, the last one's value.
-                    duplicateKeys |= obj.ContainsKey(property.Name);
-                    obj[property.Name] = Build(property.Value, ref duplicateKeys);
-                }
-
-                return obj;
-            case JsonValueKind.Array:
-                var array = new JsonArray();
-                foreach (var item in element.EnumerateArray())
-                {
-                    array.Add(Build(item, ref duplicateKeys));
-                }
-
-                return array;
-            case JsonValueKind.String:
-                return JsonValue.Create(element.GetString());
-            case JsonValueKind.Number:
-                return JsonValue.Create(element);
-            case JsonValueKind.True:
-                return JsonValue.Create(true);
-            case JsonValueKind.False:
-                return JsonValue.Create(false);
-            default:
-                return null;
+            using (JsonDocument.Parse(bytes, DocumentOptions))
+            {
+            }
         }
+        catch (JsonException ex)
+        {
+            return $"not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})";
+        }
+
+        // The grammar is fine, so a string escape was not valid UTF-16 (a lone surrogate).
+        grammarOk = true;
+        return "not valid JSON (invalid string escape)";
+    }
+
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader, ref bool duplicateKeys) =>
+        reader.TokenType switch
+        {
+            JsonTokenType.StartObject => ReadObject(ref reader, ref duplicateKeys),
+            JsonTokenType.StartArray => ReadArray(ref reader, ref duplicateKeys),
+            JsonTokenType.String => JsonValue.Create(reader.GetString()),
+
+            // Backed by an element of its own, a number keeps its exact text (1.0, -0, 1E400) when written back.
+            JsonTokenType.Number => JsonValue.Create(JsonElement.ParseValue(ref reader)),
+            JsonTokenType.True => JsonValue.Create(true),
+            JsonTokenType.False => JsonValue.Create(false),
+            _ => null,
+        };
+
+    private static JsonObject ReadObject(ref Utf8JsonReader reader, ref bool duplicateKeys)
+    {
+        var obj = new JsonObject();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            JsonNode? value;
+            try
+            {
+                value = ReadValue(ref reader, ref duplicateKeys);
+            }
+            catch (InvalidOperationException)
+            {
+                // A bad escape inside a repeated key's value: report the repeat, as a check before the value would.
+                duplicateKeys |= obj.ContainsKey(name);
+                throw;
+            }
+
+            if (!obj.TryAdd(name, value))
+            {
+                // Indexer assignment replaces in place: the first occurrence's position, the last one's value.
+                duplicateKeys = true;
+                obj[name] = value;
+            }
+        }
+
+        return obj;
+    }
+
+    private static JsonArray ReadArray(ref Utf8JsonReader reader, ref bool duplicateKeys)
+    {
+        var array = new JsonArray();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            array.Add(ReadValue(ref reader, ref duplicateKeys));
+        }
+
+        return array;
     }
 
     /// <summary>Serializes as Python's <c>json.dumps(document, indent=2) + "\n"</c>, as UTF-8 without BOM.</summary>
     public static byte[] Serialize(JsonNode? document)
     {
-        var builder = new StringBuilder(4096);
-        Write(builder, document, 0);
-        builder.Append('\n');
-        return Encoding.UTF8.GetBytes(builder.ToString());
+        using var output = new Utf8Output();
+        Write(output, document, 0);
+        output.WriteByte((byte)'\n');
+        return output.ToArray();
     }
 
-    private static void Write(StringBuilder sb, JsonNode? node, int level)
+    private static void Write(Utf8Output output, JsonNode? node, int level)
     {
         switch (node)
         {
             case null:
-                sb.Append("null");
+                output.WriteAscii("null");
                 break;
             case JsonObject obj:
-                WriteObject(sb, obj, level);
+                WriteObject(output, obj, level);
                 break;
             case JsonArray array:
-                WriteArray(sb, array, level);
+                WriteArray(output, array, level);
                 break;
             default:
-                WriteValue(sb, node.AsValue());
+                WriteValue(output, node.AsValue());
                 break;
         }
     }
 
-    private static void WriteObject(StringBuilder sb, JsonObject obj, int level)
+    private static void WriteObject(Utf8Output output, JsonObject obj, int level)
     {
         if (obj.Count == 0)
         {
-            sb.Append("{}");
+            output.WriteAscii("{}");
             return;
         }
 
-        sb.Append('{');
-        var first = true;
-        foreach (var (key, value) in obj)
+        output.WriteByte((byte)'{');
+        for (var i = 0; i < obj.Count; i++)
         {
-            sb.Append(first ? "\n" : ",\n").Append(' ', (level + 1) * 2);
-            first = false;
-            WriteString(sb, key);
-            sb.Append(": ");
-            Write(sb, value, level + 1);
+            var (key, value) = obj.GetAt(i);
+            output.WriteNewLine(comma: i > 0, indent: (level + 1) * 2);
+            WriteString(output, key);
+            output.WriteAscii(": ");
+            Write(output, value, level + 1);
         }
 
-        sb.Append('\n').Append(' ', level * 2).Append('}');
+        output.WriteNewLine(comma: false, indent: level * 2);
+        output.WriteByte((byte)'}');
     }
 
-    private static void WriteArray(StringBuilder sb, JsonArray array, int level)
+    private static void WriteArray(Utf8Output output, JsonArray array, int level)
     {
         if (array.Count == 0)
         {
-            sb.Append("[]");
+            output.WriteAscii("[]");
             return;
         }
 
-        sb.Append('[');
+        output.WriteByte((byte)'[');
         for (var i = 0; i < array.Count; i++)
         {
-            sb.Append(i == 0 ? "\n" : ",\n").Append(' ', (level + 1) * 2);
-            Write(sb, array[i], level + 1);
+            output.WriteNewLine(comma: i > 0, indent: (level + 1) * 2);
+            Write(output, array[i], level + 1);
         }
 
-        sb.Append('\n').Append(' ', level * 2).Append(']');
+        output.WriteNewLine(comma: false, indent: level * 2);
+        output.WriteByte((byte)']');
     }
 
-    private static void WriteValue(StringBuilder sb, JsonValue value)
+    private static void WriteValue(Utf8Output output, JsonValue value)
     {
+        // Strings are most values: one cheap check instead of asking the kind, then for the value.
+        if (value.TryGetValue<string>(out var text))
+        {
+            WriteString(output, text);
+            return;
+        }
+
         switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(sb, value.GetValue<string>());
+                WriteString(output, value.GetValue<string>());
                 break;
             case JsonValueKind.True:
-                sb.Append("true");
+                output.WriteAscii("true");
                 break;
             case JsonValueKind.False:
-                sb.Append("false");
+                output.WriteAscii("false");
+                break;
+            case JsonValueKind.Number when value.TryGetValue<JsonElement>(out var element):
+                // Parsed numbers are backed by their element: its raw bytes are the original text.
+                output.WriteBytes(JsonMarshal.GetRawUtf8Value(element));
                 break;
             case JsonValueKind.Number:
-                // Parsed numbers are backed by their element: ToJsonString gives the original text.
-                sb.Append(value.ToJsonString());
+                output.WriteAscii(value.ToJsonString());
                 break;
             default:
-                sb.Append("null");
+                output.WriteAscii("null");
                 break;
         }
     }
 
     /// <summary>Python's <c>ensure_ascii</c> escaping: printable ASCII stays, everything else is \uXXXX.</summary>
-    private static void WriteString(StringBuilder sb, string text)
+    private static void WriteString(Utf8Output output, string text)
     {
-        sb.Append('"');
-        foreach (var c in text)
+        output.WriteByte((byte)'"');
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
         {
-            switch (c)
+            // Settings strings are mostly printable ASCII: copy each run of it in bulk, escape what ends it.
+            var run = rest.IndexOfAnyExcept(Verbatim);
+            if (run < 0)
             {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case >= ' ' and <= '~': sb.Append(c); break;
-                default: sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)); break;
+                output.WriteAscii(rest);
+                break;
             }
+
+            output.WriteAscii(rest[..run]);
+            WriteEscape(output, rest[run]);
+            rest = rest[(run + 1)..];
         }
 
-        sb.Append('"');
+        output.WriteByte((byte)'"');
+    }
+
+    private static void WriteEscape(Utf8Output output, char c)
+    {
+        switch (c)
+        {
+            case '"': output.WriteAscii("\\\""); break;
+            case '\\': output.WriteAscii("\\\\"); break;
+            case '\n': output.WriteAscii("\\n"); break;
+            case '\r': output.WriteAscii("\\r"); break;
+            case '\t': output.WriteAscii("\\t"); break;
+            case '\b': output.WriteAscii("\\b"); break;
+            case '\f': output.WriteAscii("\\f"); break;
+            default: output.WriteUnicodeEscape(c); break;
+        }
+    }
+
+    /// <summary>A growable UTF-8 buffer on pooled arrays: the only allocation that survives is the final copy.</summary>
+    private sealed class Utf8Output : IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        private int _length;
+
+        public void WriteByte(byte b)
+        {
+            Reserve(1)[0] = b;
+            _length++;
+        }
+
+        public void WriteBytes(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(Reserve(bytes.Length));
+            _length += bytes.Length;
+        }
+
+        /// <summary>Writes characters known to be ASCII, one byte each.</summary>
+        public void WriteAscii(ReadOnlySpan<char> text)
+        {
+            _ = System.Text.Ascii.FromUtf16(text, Reserve(text.Length), out var written);
+            _length += written;
+        }
+
+        /// <summary>A newline, preceded by a comma for every item but the first, then the indentation.</summary>
+        public void WriteNewLine(bool comma, int indent)
+        {
+            var span = Reserve(indent + 2);
+            var at = 0;
+            if (comma)
+            {
+                span[at++] = (byte)',';
+            }
+
+            span[at++] = (byte)'\n';
+            span.Slice(at, indent).Fill((byte)' ');
+            _length += at + indent;
+        }
+
+        /// <summary>\uXXXX with lowercase hex, as Python writes it; astral characters come as two surrogate escapes.</summary>
+        public void WriteUnicodeEscape(char c)
+        {
+            var span = Reserve(6);
+            span[0] = (byte)'\\';
+            span[1] = (byte)'u';
+            for (var i = 0; i < 4; i++)
+            {
+                span[2 + i] = "0123456789abcdef"u8[(c >> (12 - (4 * i))) & 0xF];
+            }
+
+            _length += 6;
+        }
+
+        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
+        /// <summary>Free space for at least <paramref name="size"/> bytes at the end; the caller advances the length.</summary>
+        private Span<byte> Reserve(int size)
+        {
+            if (_buffer.Length - _length < size)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + size));
+                _buffer.AsSpan(0, _length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+
+            return _buffer.AsSpan(_length);
+        }
     }
 }
