@@ -271,9 +271,7 @@ public sealed class SettingsFileStoreTests : IDisposable
 
         var outcome = store.Replace(read, Healed);
 
-        Assert.Equal(ReplaceOutcome.Conflict, outcome);
-        Assert.Equal(theirs, File.ReadAllBytes(_path));
-        Assert.Empty(TestPosix.GuardianTemps(_path));
+        AssertWriterWon(outcome, theirs);
         Assert.False(File.Exists(_path + ".tmp"));
     }
 
@@ -285,21 +283,9 @@ public sealed class SettingsFileStoreTests : IDisposable
         File.WriteAllBytes(_path, Original);
         var theirs = Encoding.UTF8.GetBytes("{\n  \"hooks\": []\n}\n");
         Assert.Equal(Original.Length, theirs.Length);
-        var fs = new FaultyFileSystemCalls();
-        fs.Before = (op, _, n) =>
-        {
-            if (op == FsOp.Rename && n == 1)
-            {
-                File.WriteAllBytes(_path, theirs);
-            }
-        };
-        var store = Store(fs: fs);
+        var outcome = ReplaceWhileWriterActsAtFirstRename(() => File.WriteAllBytes(_path, theirs));
 
-        var outcome = store.Replace(store.Read(), Healed);
-
-        Assert.Equal(ReplaceOutcome.Conflict, outcome);
-        Assert.Equal(theirs, File.ReadAllBytes(_path));
-        Assert.Empty(TestPosix.GuardianTemps(_path));
+        AssertWriterWon(outcome, theirs);
     }
 
     [Fact]
@@ -307,22 +293,13 @@ public sealed class SettingsFileStoreTests : IDisposable
     {
         File.WriteAllBytes(_path, Original);
         var theirs = Encoding.UTF8.GetBytes("{\"theirs\": 3}\n");
-        var fs = new FaultyFileSystemCalls();
-        fs.Before = (op, _, n) =>
+        var outcome = ReplaceWhileWriterActsAtFirstRename(() =>
         {
-            if (op == FsOp.Rename && n == 1)
-            {
-                File.WriteAllBytes(_path + ".tmp", theirs);
-                File.Move(_path + ".tmp", _path, overwrite: true);
-            }
-        };
-        var store = Store(fs: fs);
+            File.WriteAllBytes(_path + ".tmp", theirs);
+            File.Move(_path + ".tmp", _path, overwrite: true);
+        });
 
-        var outcome = store.Replace(store.Read(), Healed);
-
-        Assert.Equal(ReplaceOutcome.Conflict, outcome);
-        Assert.Equal(theirs, File.ReadAllBytes(_path));
-        Assert.Empty(TestPosix.GuardianTemps(_path));
+        AssertWriterWon(outcome, theirs);
     }
 
     [Fact]
@@ -368,9 +345,7 @@ public sealed class SettingsFileStoreTests : IDisposable
 
         var outcome = store.Replace(read, Healed);
 
-        Assert.Equal(ReplaceOutcome.Conflict, outcome);
-        Assert.Equal(Original, File.ReadAllBytes(_path));
-        Assert.Empty(TestPosix.GuardianTemps(_path));
+        AssertWriterWon(outcome, Original);
     }
 
     [Fact]
@@ -484,4 +459,27 @@ public sealed class SettingsFileStoreTests : IDisposable
 
     private SettingsFileStore Store(string? path = null, long maxFileBytes = 16 * 1024 * 1024, IFileSystemCalls? fs = null, TimeProvider? time = null) =>
         TestHealers.Store(TestHealers.Options(path ?? _path, o => o.MaxFileBytes = maxFileBytes), fs, time);
+
+    /// <summary>Replaces while "another writer" acts just before the store's first rename (after its last look).</summary>
+    private ReplaceOutcome ReplaceWhileWriterActsAtFirstRename(Action write)
+    {
+        var fs = new FaultyFileSystemCalls();
+        fs.Before = (op, _, n) =>
+        {
+            if (op == FsOp.Rename && n == 1)
+            {
+                write();
+            }
+        };
+        var store = Store(fs: fs);
+        return store.Replace(store.Read(), Healed);
+    }
+
+    /// <summary>A lost race, handled: nothing replaced, the other writer's bytes intact, no temp file left.</summary>
+    private void AssertWriterWon(ReplaceOutcome outcome, byte[] theirs)
+    {
+        Assert.Equal(ReplaceOutcome.Conflict, outcome);
+        Assert.Equal(theirs, File.ReadAllBytes(_path));
+        Assert.Empty(TestPosix.GuardianTemps(_path));
+    }
 }
