@@ -51,9 +51,6 @@ public sealed class GuardianService : BackgroundService
         _retry = time.CreateTimer(_ => Enqueue(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>How changes are seen right now (events, polling, waiting for the directory).</summary>
-    public WatchState WatchState => _watcher.State;
-
     /// <summary>
     /// True unless a heal has been running for longer than <paramref name="limit"/>: the loop's own liveness,
     /// reported to the systemd watchdog.

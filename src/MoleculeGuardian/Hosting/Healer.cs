@@ -104,8 +104,11 @@ public sealed class Healer
                 return HealReport.Of(HealStatus.NoChange);
             }
 
-            var changes = settled.Status == ReadStatus.Absent
-                ? [new HealChange(HealChangeKind.CreatedFile), .. result.Changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)]
+            // The transform only sees "no usable root"; the healer knows whether there was no file or a corrupt one.
+            HealChangeKind? rootKind = settled.Status == ReadStatus.Absent ? HealChangeKind.CreatedFile
+                : corrupt is not null ? HealChangeKind.RepairedCorruptFile : null;
+            var changes = rootKind is { } kindOfRoot
+                ? [new HealChange(kindOfRoot), .. result.Changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)]
                 : result.Changes;
             var content = SettingsJson.Serialize(result.Document);
             if (dryRun)
@@ -124,11 +127,6 @@ public sealed class Healer
 
             if (_store.Replace(settled, content) == ReplaceOutcome.Replaced)
             {
-                if (corrupt is not null)
-                {
-                    changes = [new HealChange(HealChangeKind.RepairedCorruptFile), .. changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)];
-                }
-
                 return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length);
             }
 

@@ -80,6 +80,20 @@ public sealed class CommandTests : IDisposable
     }
 
     [Fact]
+    public async Task HealDryRun_CorruptFile_NamesTheSameRepairAsHealAndWritesNothing()
+    {
+        File.WriteAllText(_settings, "{\"mcpServers\": {\"image-gen\": ");
+
+        var dryRun = await Run(Gate, "heal", "--dry-run", "--Guardian:SettleDelay=00:00:00.050");
+        Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_settings)!));
+        var heal = await Run(Gate, "heal", "--Guardian:SettleDelay=00:00:00.050");
+
+        Assert.Contains("RepairedCorruptFile", dryRun.Stdout, StringComparison.Ordinal);
+        Assert.Contains("RepairedCorruptFile", heal.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("RepairedRoot", dryRun.Stdout + heal.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Heal_SettingsPathIsADirectory_ExitsOneAndLeavesItAlone()
     {
         Directory.CreateDirectory(_settings);
