@@ -107,7 +107,8 @@ public sealed class CommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--Guardian:Debounce=soon", "Guardian:Debounce")]
+    [InlineData("--Guardian:SettleDelay=soon", "Guardian:SettleDelay")]
+    [InlineData("--Guardian:SettleDelay=1", "Guardian:SettleDelay must be a duration with a unit, such as 500ms")]
     [InlineData("--Guardian:MaxFileBytes=-1", "Guardian:MaxFileBytes")]
     [InlineData("--Guardian:DriftPolicy=Sometimes", "Guardian:DriftPolicy")]
     [InlineData("--Guardian:Debounc=00:00:01", "Debounc")]
