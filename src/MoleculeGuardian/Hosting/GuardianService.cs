@@ -194,8 +194,10 @@ public sealed class GuardianService : BackgroundService
         {
             _failures++;
             var delay = RetryDelay(_failures, _options.RetryMinDelay, _options.RetryMaxDelay);
-            Log.RetryScheduled(_log, report.Status, _failures, delay.TotalMilliseconds);
+
+            // Armed before it is logged: whoever reads the line may count on the timer (tests on a fake clock do).
             _retry.Change(delay, Timeout.InfiniteTimeSpan);
+            Log.RetryScheduled(_log, report.Status, _failures, delay.TotalMilliseconds);
             return;
         }
 
