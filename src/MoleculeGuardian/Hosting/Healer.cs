@@ -48,13 +48,13 @@ public sealed class Healer
 
     public SettingsFileStore Store => _store;
 
-    /// <summary>True while the last heal ended on a torn read that has not settled yet.</summary>
+    /// <summary>True while the last heal ended on a torn (or deleted) file that has not settled yet.</summary>
     public bool Settling => _torn is not null;
 
     /// <summary>
     /// One heal. With <paramref name="dryRun"/>, reports what it would change and touches nothing. Returns
-    /// <see cref="HealStatus.Torn"/> at once for an empty or unparseable file that has not yet stayed bad and
-    /// unchanged for the settle delay.
+    /// <see cref="HealStatus.Torn"/> at once for an empty, unparseable or just-deleted file that has not yet stayed
+    /// that way, unchanged, for the settle delay.
     /// </summary>
     public HealReport Heal(HealTrigger trigger, bool dryRun = false)
     {
