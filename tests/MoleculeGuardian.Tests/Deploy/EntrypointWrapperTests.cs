@@ -48,6 +48,19 @@ public sealed class EntrypointWrapperTests : IDisposable
         await StopAsync();
     }
 
+    /// <summary>An invalid configuration fails the heal with 78; the wrapper must not promise retries it will not make.</summary>
+    [Fact]
+    public async Task Entrypoint_HealExits78_SaysInvalidConfigurationNotRetrying()
+    {
+        _sandbox.Start(("STANDIN_HEAL_EXIT", "78"));
+
+        await _sandbox.WaitUntilAsync(() => _sandbox.Logged("runtime-start "), "the runtime to start");
+
+        Assert.Contains("guardian-entrypoint: startup heal failed: invalid configuration (status 78)", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("retries", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        await StopAsync();
+    }
+
     [Fact]
     public async Task Entrypoint_GuardianKilled_StartsANewGuardian()
     {
