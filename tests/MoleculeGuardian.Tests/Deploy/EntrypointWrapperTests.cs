@@ -14,14 +14,21 @@ public sealed class EntrypointWrapperTests : IDisposable
 
     public void Dispose() => _sandbox.Dispose();
 
-    [Fact]
-    public async Task Shellcheck_EntrypointWrapper_IsClean()
+    /// <summary>Every shell script the repository ships or runs: the wrapper, the deploy stage, the stand-ins, CI.</summary>
+    [Theory]
+    [InlineData("deploy/container/guardian-entrypoint.sh")]
+    [InlineData("deploy/test/prepare-stand-ins.sh")]
+    [InlineData("deploy/test/run-deploy-tests.sh")]
+    [InlineData("deploy/test/stand-ins/concierge/entrypoint.sh")]
+    [InlineData("deploy/test/stand-ins/concierge/runtime.sh")]
+    [InlineData(".ci/run")]
+    public async Task Shellcheck_ShellScript_IsClean(string script)
     {
         var shellcheck = RequiredTool.Find("shellcheck", "shellcheck");
 
-        var (exitCode, output) = await ProcessRunner.RunToolAsync(shellcheck, WrapperSandbox.WrapperPath);
+        var (exitCode, output) = await ProcessRunner.RunToolAsync(shellcheck, "--shell=bash", RepoPaths.Of(script.Split('/')));
 
-        Assert.True(exitCode == 0, $"shellcheck exited {exitCode}:\n{output}");
+        Assert.True(exitCode == 0, $"shellcheck {script} exited {exitCode}:\n{output}");
     }
 
     [Fact]
