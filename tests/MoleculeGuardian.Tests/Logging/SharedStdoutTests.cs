@@ -100,6 +100,60 @@ public sealed class SharedStdoutTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// strace counts the write(2) calls on stdout: exactly one per event, each of exactly one whole line.
+    /// </summary>
+    [Fact]
+    public async Task Run_EachEvent_IsOneWriteOfOneWholeLine()
+    {
+        var strace = Deploy.RequiredTool.Find("strace", "strace");
+        var settings = _temp.SettingsPath();
+        SettingsFiles.WriteInPlace(settings, SettingsFiles.WithoutProtected());
+        var trace = _temp.Combine("trace");
+        using var guardian = ProcessRunner.Start(strace, ["-f", "-qq", "-e", "trace=write", "-e", "signal=none", "-o", trace,
+            ProcessRunner.GuardianBinary, "run", $"--Guardian:SettingsPath={settings}"], new Dictionary<string, string?> { ["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1" });
+        await Eventually.TrueAsync(() => guardian.StandardOutput.Contains("\"Name\":\"Healed\"", StringComparison.Ordinal), "the startup heal");
+        SettingsFiles.WriteInPlace(settings, SettingsFiles.WithoutProtected(1));
+        await Eventually.TrueAsync(() => guardian.StandardOutput.Contains("\"Trigger\":\"Watch\"", StringComparison.Ordinal), "a second heal");
+
+        Posix.Kill(int.Parse(await FindGuardianPidAsync(guardian.Id), System.Globalization.CultureInfo.InvariantCulture), Posix.SigTerm);
+        Assert.Equal(0, await guardian.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+
+        var lines = guardian.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var writes = File.ReadAllLines(trace)
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"write\(1, .*\) = (\d+)$"))
+            .Where(match => match.Success)
+            .Select(match => int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(lines.Length >= 4, $"expected Started, two Healed and Stopping, got {lines.Length} lines");
+        Assert.Equal(lines.Select(line => System.Text.Encoding.UTF8.GetByteCount(line) + 1), writes);
+    }
+
+    /// <summary>The guardian is strace's child: the one process whose parent is strace.</summary>
+    private static async Task<string> FindGuardianPidAsync(int stracePid)
+    {
+        string? pid = null;
+        await Eventually.TrueAsync(() => (pid = Directory.GetDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => name is not null && name.All(char.IsAsciiDigit))
+            .FirstOrDefault(name => ParentOf(name!) == stracePid)) is not null, "the guardian under strace");
+        return pid!;
+    }
+
+    private static int ParentOf(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
     private static bool HoldsEntry(string path)
     {
         try
