@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using MoleculeGuardian.Tests.Support;
 using Xunit.Abstractions;
 
 namespace MoleculeGuardian.DeployTests;
@@ -122,7 +122,7 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
         await WaitForLogAsync(line => line.Contains("not restarting it", StringComparison.Ordinal), "the wrapper to give up on the guardian");
 
         // A restart would come after GUARDIAN_RESTART_MIN_SECONDS (1 s); look for one for three times as long.
-        var restarted = await WithinAsync(async () => (await LogLinesAsync()).Any(line => line.Contains("restarting it in", StringComparison.Ordinal))
+        var restarted = await Eventually.WithinAsync(async () => (await LogLinesAsync()).Any(line => line.Contains("restarting it in", StringComparison.Ordinal))
             || (await GuardianProcessesAsync()).Count > 0, TimeSpan.FromSeconds(3));
 
         Assert.False(restarted, string.Join('\n', (await LogLinesAsync()).Where(IsNotRuntimeLine)));
@@ -153,7 +153,7 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
         await WaitForLogAsync(line => line.Contains("\"Trigger\":\"Watch\"", StringComparison.Ordinal), "the heals' log lines");
         var logs = await LogLinesAsync();
         var events = logs.Where(line => line.StartsWith('{')).ToList();
-        var bad = events.Where(line => !ParsesAsJson(line)).ToList();
+        var bad = events.Where(line => !JsonLines.IsWholeJson(line)).ToList();
         var runtimeLine = "runtime " + new string('0', 2992);
         var torn = logs.Where(line => !line.StartsWith('{') && line.StartsWith("runtime ", StringComparison.Ordinal) && line != runtimeLine).ToList();
         var runtimeLines = logs.Count(line => line == runtimeLine);
@@ -229,43 +229,12 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
 
     private static bool IsNotRuntimeLine(string line) => !line.StartsWith("runtime ", StringComparison.Ordinal);
 
-    private static bool ParsesAsJson(string line)
-    {
-        try
-        {
-            using var _ = JsonDocument.Parse(line);
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
+    /// <summary>For failure messages: the log without the runtime's filler lines.</summary>
+    private async Task<string> NonRuntimeLogAsync() => string.Join('\n', (await LogLinesAsync()).Where(IsNotRuntimeLine));
 
-    private static Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+    private Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         WaitAsync(() => Task.FromResult(condition()), what, timeout);
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        if (!await WithinAsync(condition, timeout ?? TimeSpan.FromSeconds(20)))
-        {
-            Assert.Fail($"Timed out waiting for: {what}");
-        }
-    }
-
-    private static async Task<bool> WithinAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return true;
-    }
+    private Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        Eventually.TrueAsync(condition, what, timeout ?? TimeSpan.FromSeconds(20), NonRuntimeLogAsync);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.Tests.Logging;
@@ -84,7 +83,7 @@ public sealed class SharedStdoutTests : IDisposable
             await reader.WaitAsync(TimeSpan.FromSeconds(30));
 
             var events = others.Where(line => line.StartsWith('{')).ToList();
-            var unparsable = events.Where(line => !ParsesAsJson(line)).ToList();
+            var unparsable = events.Where(line => !JsonLines.IsWholeJson(line)).ToList();
             var torn = others.Where(line => !line.StartsWith('{')).ToList();
             Assert.True(unparsable.Count == 0 && torn.Count == 0,
                 $"{unparsable.Count} of {events.Count} event lines do not parse, {torn.Count} other lines are torn; first: {Abbreviate(unparsable.Concat(torn).FirstOrDefault())}");
@@ -161,19 +160,6 @@ public sealed class SharedStdoutTests : IDisposable
             return File.ReadAllText(path).Contains("\"molecule-platform\"", StringComparison.Ordinal);
         }
         catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static bool ParsesAsJson(string line)
-    {
-        try
-        {
-            using var _ = JsonDocument.Parse(line);
-            return true;
-        }
-        catch (JsonException)
         {
             return false;
         }
