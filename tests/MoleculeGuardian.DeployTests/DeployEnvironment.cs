@@ -18,7 +18,11 @@ public sealed class DeployEnvironment : IAsyncLifetime
 {
     public const string SystemdImage = "localhost/molecule-guardian-standin/systemd:12";
     public const string ConciergeStandInImage = "localhost/molecule-guardian-standin/concierge:12";
-    public const string SidecarImage = "localhost/molecule-guardian-test/concierge-guarded:test";
+    /// <summary>The image built from the Dockerfile, or MG_DEPLOY_SIDECAR_IMAGE (an image built elsewhere, e.g. from
+    /// old code that must fail the tests; then nothing is built).</summary>
+    public static readonly string SidecarImage = Environment.GetEnvironmentVariable("MG_DEPLOY_SIDECAR_IMAGE") is { Length: > 0 } image
+        ? image
+        : "localhost/molecule-guardian-test/concierge-guarded:test";
 
     private readonly Lazy<Task<string>> _published = new(PublishAsync);
     private readonly Lazy<Task> _sidecar = new(BuildSidecarAsync);
@@ -70,6 +74,11 @@ public sealed class DeployEnvironment : IAsyncLifetime
     /// </summary>
     private static async Task BuildSidecarAsync()
     {
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MG_DEPLOY_SIDECAR_IMAGE")))
+        {
+            return;
+        }
+
         var watch = Stopwatch.StartNew();
         await Podman.RunAsync(TimeSpan.FromMinutes(15), "build", "--pull=never",
             "-f", RepoPaths.Of("deploy", "container", "Dockerfile"),

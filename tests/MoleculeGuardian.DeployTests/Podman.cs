@@ -39,6 +39,46 @@ internal static class Podman
     public static Task<string> ExecAsync(string container, string command, string? user = null) =>
         RunAsync(user is null ? ["exec", container, "sh", "-c", command] : ["exec", "--user", user, container, "sh", "-c", command]);
 
+    /// <summary>
+    /// Runs podman and hands each line of its stdout to <paramref name="onLine"/> as it comes, keeping none (for
+    /// `podman logs` of a container that printed hundreds of megabytes); fails the test unless podman exits 0.
+    /// </summary>
+    public static async Task StreamAsync(Action<string> onLine, TimeSpan timeout, params string[] arguments)
+    {
+        var startInfo = new System.Diagnostics.ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in Environment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
+        using var podman = System.Diagnostics.Process.Start(startInfo)!;
+        using var cts = new CancellationTokenSource(timeout);
+        var stderr = podman.StandardError.ReadToEndAsync(cts.Token);
+        try
+        {
+            while (await podman.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+            {
+                onLine(line);
+            }
+
+            await podman.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!podman.HasExited)
+            {
+                podman.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.True(podman.ExitCode == 0, $"podman {string.Join(' ', arguments)} exited {podman.ExitCode}:\n{await stderr}");
+    }
+
     public static async Task<bool> ImageExistsAsync(string image) => (await TryAsync("image", "exists", image)).ExitCode == 0;
 
     private static string Tail(string text) => text.Length <= 4000 ? text : "...\n" + text[^4000..];

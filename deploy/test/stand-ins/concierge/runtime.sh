@@ -5,8 +5,9 @@
 #
 # entry: whether settings.json already holds the protected entry; rewrite: whether it could rewrite the file the way
 # the plugin merges do (plain truncate-then-write, here of the same bytes). Then it prints long lines (3,000 bytes,
-# one write each, every STANDIN_LINE_INTERVAL seconds, default 0.05) until SIGTERM, on which it prints
-# runtime-stop and exits with STANDIN_RUNTIME_TERM_EXIT (default 0).
+# one write each) until SIGTERM, on which it prints runtime-stop and exits with STANDIN_RUNTIME_TERM_EXIT (default 0):
+# one every STANDIN_LINE_INTERVAL seconds (default 0.05), or as fast as the pipe takes them while /tmp/standin-flood
+# exists (the log test floods only while it makes the guardian log).
 set -uo pipefail
 settings=/configs/.claude/settings.json
 
@@ -32,5 +33,7 @@ rm -f "$block"
 line="runtime $(printf '%02992d' 0)"
 while :; do
     printf '%s\n' "$line"
-    read -r -t "${STANDIN_LINE_INTERVAL:-0.05}" -u 3 _
+    if [[ ! -e /tmp/standin-flood ]]; then
+        read -r -t "${STANDIN_LINE_INTERVAL:-0.05}" -u 3 _
+    fi
 done
