@@ -31,6 +31,13 @@ public static partial class GuardianCli
             command.TreatUnmatchedTokensAsErrors = false;
         }
 
+        // Actions go on before parsing: a root command with subcommands and no action of its own is a parse error
+        // ("Required command was not provided"), and the bare command must run the service.
+        root.SetAction((result, ct) => RunServiceAsync(ConfigArgs(result), stdout, stderr, ct));
+        run.SetAction((result, ct) => RunServiceAsync(ConfigArgs(result), stdout, stderr, ct));
+        heal.SetAction((result, ct) => OneShotAsync(ConfigArgs(result), result.GetValue(dryRun) ? Mode.DryRun : Mode.Heal, stdout, stderr, ct));
+        check.SetAction((result, ct) => OneShotAsync(ConfigArgs(result), Mode.Check, stdout, stderr, ct));
+
         var parse = root.Parse(args);
         var unknown = parse.UnmatchedTokens.Where(t => !ConfigOverride().IsMatch(t)).ToList();
         if (parse.Errors.Count > 0 || unknown.Count > 0)
@@ -49,13 +56,11 @@ public static partial class GuardianCli
             return ExitCodes.Usage;
         }
 
-        var configArgs = parse.UnmatchedTokens.ToArray();
-        root.SetAction((_, ct) => RunServiceAsync(configArgs, stdout, stderr, ct));
-        run.SetAction((_, ct) => RunServiceAsync(configArgs, stdout, stderr, ct));
-        heal.SetAction((result, ct) => OneShotAsync(configArgs, result.GetValue(dryRun) ? Mode.DryRun : Mode.Heal, stdout, stderr, ct));
-        check.SetAction((_, ct) => OneShotAsync(configArgs, Mode.Check, stdout, stderr, ct));
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The <c>--Guardian:Key=value</c> overrides: the tokens no option or command claimed (checked above).</summary>
+    private static string[] ConfigArgs(ParseResult result) => [.. result.UnmatchedTokens];
 
     private enum Mode
     {
@@ -122,7 +127,12 @@ public static partial class GuardianCli
             host = GuardianHost.Build(configuration, logOutput);
 
             // Resolving the options runs the binder and the validator: a bad value stops us here, named.
-            _ = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            var options = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GuardianCli).FullName!);
+            foreach (var key in options.RetiredKeysSet)
+            {
+                Log.SettingRetired(log, key);
+            }
         }
         catch (Exception ex) when (ex is OptionsValidationException or InvalidDataException or FormatException)
         {

@@ -9,16 +9,13 @@ public sealed class GuardianOptions
 
     public string SettingsPath { get; set; } = "/configs/.claude/settings.json";
 
-    /// <summary>Quiet time after the last rewrite before the heal runs.</summary>
-    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>Longest a continuous stream of rewrites can postpone a heal.</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(2);
-
     /// <summary>Safety-net re-check for events lost anyway.</summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long an empty or unparseable file is given to become whole before it counts as corrupt.</summary>
+    /// <summary>
+    /// How long an empty or unparseable file must stay bad and unchanged before it counts as corrupt. A change to the
+    /// file is looked at at once; this only bounds how long a file that stays as it is waits.
+    /// </summary>
     public TimeSpan SettleDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Polling period when file-system events cannot be had, or while waiting for the directory to appear.</summary>
@@ -52,6 +49,9 @@ public sealed class GuardianOptions
 
     /// <summary>Entries that must always be present. Empty after binding means the built-in default.</summary>
     public Dictionary<string, ProtectedServerOptions> ProtectedServers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Retired settings that were set anyway (full keys): they have no effect, and the guardian says so once.</summary>
+    internal List<string> RetiredKeysSet { get; } = [];
 }
 
 public enum WatchMode

@@ -18,8 +18,6 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
             errors.Add($"{P}SettingsPath must be an absolute path to a file (got '{options.SettingsPath}').");
         }
 
-        Positive(errors, "Debounce", options.Debounce);
-        Positive(errors, "MaxDelay", options.MaxDelay);
         Positive(errors, "SettleDelay", options.SettleDelay);
         Positive(errors, "PollInterval", options.PollInterval);
         Positive(errors, "DirectoryCheckInterval", options.DirectoryCheckInterval);
@@ -28,11 +26,6 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
         if (options.ResyncInterval < TimeSpan.FromSeconds(1))
         {
             errors.Add($"{P}ResyncInterval must be at least 00:00:01 (got {options.ResyncInterval}).");
-        }
-
-        if (options.MaxDelay < options.Debounce)
-        {
-            errors.Add($"{P}MaxDelay ({options.MaxDelay}) must not be shorter than {P}Debounce ({options.Debounce}).");
         }
 
         if (options.RetryMaxDelay < options.RetryMinDelay)

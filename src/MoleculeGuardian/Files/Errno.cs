@@ -9,6 +9,7 @@ public static class Errno
     public const int ENOENT = 2;
     public const int EIO = 5;
     public const int ENXIO = 6;
+    public const int EAGAIN = 11;
     public const int EACCES = 13;
     public const int EBUSY = 16;
     public const int EEXIST = 17;
@@ -29,6 +30,7 @@ public static class Errno
         ENOENT => "ENOENT",
         EIO => "EIO",
         ENXIO => "ENXIO",
+        EAGAIN => "EAGAIN",
         EACCES => "EACCES",
         EBUSY => "EBUSY",
         EEXIST => "EEXIST",

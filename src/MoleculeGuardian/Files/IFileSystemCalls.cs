@@ -14,6 +14,21 @@ public enum RenameMode
     Exchange,
 }
 
+public enum LeaseResult
+{
+    /// <summary>
+    /// Held: no other open file refers to the inode, and anyone else's open now waits until the lease is released,
+    /// which closing the handle does.
+    /// </summary>
+    Granted,
+
+    /// <summary>Another open file (a reader or a writer) refers to the inode.</summary>
+    Busy,
+
+    /// <summary>Leases cannot be had here (file system, ownership, or the kernel's fs.leases-enable).</summary>
+    Unavailable,
+}
+
 /// <summary>
 /// The system calls the file store makes, one method each. Failures throw <see cref="PosixException"/>.
 /// This is the seam through which tests inject EIO, ENOSPC, EROFS and friends, which root cannot provoke with chmod.
@@ -49,6 +64,16 @@ public interface IFileSystemCalls
     void FsyncDirectory(string path);
 
     IEnumerable<string> ListFiles(string directory, string pattern);
+
+    /// <summary>
+    /// <c>F_SETLEASE F_WRLCK</c>: granted only when no other open file refers to the inode; while held, another
+    /// process's open of it waits in the kernel (before an O_TRUNC truncates anything) until the lease is released,
+    /// which closing the handle does.
+    /// </summary>
+    LeaseResult TryWriteLease(SafeFileHandle handle, string path);
+
+    /// <summary><c>F_GETLEASE</c>: true when somebody has begun to open the leased file and waits for the release.</summary>
+    bool LeaseBreaking(SafeFileHandle handle, string path);
 
     uint EffectiveUid { get; }
 

@@ -24,6 +24,13 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
 
+    // fcntl(2) lease commands and types, and SIGURG (23 on every Linux architecture .NET runs on).
+    private const int FSetSig = 10;
+    private const int FSetLease = 1024;
+    private const int FGetLease = 1025;
+    private const int FWrLck = 1;
+    private const int SigUrg = 23;
+
     public uint EffectiveUid => NativeMethods.geteuid();
 
     public uint EffectiveGid => NativeMethods.getegid();
@@ -103,6 +110,31 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
 
     public IEnumerable<string> ListFiles(string directory, string pattern) =>
         Directory.EnumerateFiles(directory, pattern, new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false });
+
+    public LeaseResult TryWriteLease(SafeFileHandle handle, string path)
+    {
+        var fd = (int)handle.DangerousGetHandle();
+
+        // A lease break signals the holder, with SIGIO by default, whose default action ends the process: SIGURG is
+        // ignored by default (and unused by .NET), and the guardian asks F_GETLEASE instead of handling a signal.
+        if (NativeMethods.fcntl(fd, FSetSig, SigUrg) != 0)
+        {
+            return LeaseResult.Unavailable;
+        }
+
+        if (NativeMethods.fcntl(fd, FSetLease, FWrLck) == 0)
+        {
+            return LeaseResult.Granted;
+        }
+
+        return Marshal.GetLastPInvokeError() == Errno.EAGAIN ? LeaseResult.Busy : LeaseResult.Unavailable;
+    }
+
+    public bool LeaseBreaking(SafeFileHandle handle, string path)
+    {
+        var type = NativeMethods.fcntl((int)handle.DangerousGetHandle(), FGetLease, 0);
+        return type >= 0 ? type != FWrLck : throw new PosixException("fcntl(F_GETLEASE)", path, Marshal.GetLastPInvokeError());
+    }
 
     private static SafeFileHandle Open(string path, int flags, uint mode)
     {
@@ -185,6 +217,10 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
 
         [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int unlink(string path);
+
+        // Variadic in C; an int third argument is passed exactly like a fixed one on x64 and arm64 Linux.
+        [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        internal static partial int fcntl(int fd, int cmd, int arg);
 
         [LibraryImport("libc", EntryPoint = "geteuid")]
         internal static partial uint geteuid();

@@ -106,6 +106,7 @@ public sealed class SettingsFileStore
         try
         {
             ulong ourInode;
+            bool leases;
             using (var handle = _fs.CreateExclusive(temp))
             {
                 tempExists = true;
@@ -118,9 +119,13 @@ public sealed class SettingsFileStore
                 _fs.FChmod(handle, mode, temp);
                 _fs.Fsync(handle, temp);
                 ourInode = _fs.FStat(handle, temp).Inode;
+
+                // Nobody else can have our fresh temp file open, so a lease on it is granted wherever leases work
+                // (closing the handle releases it).
+                leases = _fs.TryWriteLease(handle, temp) == LeaseResult.Granted;
             }
 
-            var outcome = basis.Status == ReadStatus.Absent ? CreateNew(temp) : SwapIn(basis, temp, ourInode, content);
+            var outcome = basis.Status == ReadStatus.Absent ? CreateNew(temp) : SwapIn(basis, temp, ourInode, content, leases);
             tempExists = outcome == ReplaceOutcome.Conflict && _fs.LStat(temp) is not null;
             if (outcome == ReplaceOutcome.Replaced)
             {
@@ -269,7 +274,7 @@ public sealed class SettingsFileStore
         }
     }
 
-    private ReplaceOutcome SwapIn(SettingsRead basis, string temp, ulong ourInode, byte[] content)
+    private ReplaceOutcome SwapIn(SettingsRead basis, string temp, ulong ourInode, byte[] content, bool leases)
     {
         if (_fs.LStat(SettingsPath) is not { } current || current.Fingerprint != basis.Stat!.Value.Fingerprint)
         {
@@ -291,31 +296,46 @@ public sealed class SettingsFileStore
             return ReplaceOutcome.Conflict;
         }
 
-        // The exchange shows exactly what we displaced. If a writer changed it after our read, put it back.
-        if (DisplacedMatches(temp, basis.Bytes))
+        // The exchange shows exactly what we displaced: it may be dropped only if it is what we read and nobody can
+        // still write into it. A writer whose open(O_TRUNC) found the old file just before the exchange truncates and
+        // writes it a moment later; the content check alone would miss that, and the writer's update would go into a
+        // file nobody reads. A write lease closes most of that window: it is refused while the writer has the file
+        // open, and while held, a writer's open waits before truncating, which F_GETLEASE then shows.
+        // The lease lasts until `displaced` is closed, after the unlink or the put-back: a writer that waited for it
+        // then writes the file at whichever name it has by then (the settings path, if it was put back).
+        using var displaced = _fs.OpenRead(temp);
+        var lease = leases ? _fs.TryWriteLease(displaced, temp) : LeaseResult.Unavailable;
+        if (lease != LeaseResult.Busy && Holds(displaced, temp, basis.Bytes)
+            && !(lease == LeaseResult.Granted && _fs.LeaseBreaking(displaced, temp)))
         {
             TryUnlink(temp);
             return ReplaceOutcome.Replaced;
         }
 
+        PutBack(temp, ourInode, content);
+        return ReplaceOutcome.Conflict;
+    }
+
+    /// <summary>Another writer changed the file after our read: put what we displaced back, unless a newer write went into ours.</summary>
+    private void PutBack(string temp, ulong ourInode, byte[] content)
+    {
         if (_fs.LStat(SettingsPath) is { } now && now.Inode == ourInode)
         {
             _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
 
             // A truncate-then-write writer that opened the path while our file was there wrote into our inode:
             // that is the newest content (newer than what we displaced), so it is the one that must stay.
-            if (!DisplacedMatches(temp, content))
+            using var ours = _fs.OpenRead(temp);
+            if (!Holds(ours, temp, content))
             {
                 _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
             }
         }
-
-        return ReplaceOutcome.Conflict;
     }
 
-    private bool DisplacedMatches(string path, byte[] expected)
+    /// <summary>True when the open file holds exactly <paramref name="expected"/>.</summary>
+    private bool Holds(SafeFileHandle handle, string path, byte[] expected)
     {
-        using var handle = _fs.OpenRead(path);
         var stat = _fs.FStat(handle, path);
         if (stat.Size != expected.Length)
         {

@@ -11,8 +11,9 @@ namespace MoleculeGuardian.Hosting;
 
 /// <summary>
 /// The long-running guardian. Heals once in <see cref="StartAsync"/> (so "started" means "healed" and systemd's
-/// READY=1 comes after it), then serves every trigger — watch, periodic re-check, retry — through one loop, one
-/// heal at a time.
+/// READY=1 comes after it), then serves every trigger — watch, periodic re-check, retry, settle — through one loop,
+/// one heal at a time. Triggers pass a leading-edge <see cref="Debouncer{T}"/>: a change starts a heal at once, and
+/// any number of changes during a heal cost one more heal right after it.
 /// </summary>
 public sealed class GuardianService : BackgroundService
 {
@@ -22,10 +23,11 @@ public sealed class GuardianService : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<GuardianService> _log;
     private readonly Channel<HealTrigger> _triggers;
-    private readonly Debouncer _debouncer;
+    private readonly Debouncer<HealTrigger> _debouncer;
     private readonly SettingsWatcher _watcher;
     private readonly FightDetector _fight;
     private readonly ITimer _retry;
+    private readonly ITimer _settle;
     private ITimer? _resync;
     private int _failures;
     private string? _lastRefusal;
@@ -41,14 +43,15 @@ public sealed class GuardianService : BackgroundService
         _time = time;
         _log = log;
 
-        // Capacity one, extra writes dropped: a queued heal reads the file fresh, so more would add nothing.
-        _triggers = Channel.CreateBounded<HealTrigger>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-        _debouncer = new Debouncer(_options.Debounce, _options.MaxDelay, time, () => Enqueue(HealTrigger.Watch));
+        // The debouncer lets at most one trigger through until the heal it started completes, so this never grows.
+        _triggers = Channel.CreateUnbounded<HealTrigger>(new UnboundedChannelOptions { SingleReader = true });
+        _debouncer = new Debouncer<HealTrigger>(trigger => _triggers.Writer.TryWrite(trigger));
         _watcher = new SettingsWatcher(_options.SettingsPath, fs, _options, time, log,
-            signal => { if (signal == WatchSignal.Changed) { _debouncer.Signal(); } else { Enqueue(HealTrigger.Rescan); } },
+            signal => _debouncer.Signal(signal == WatchSignal.Changed ? HealTrigger.Watch : HealTrigger.Rescan),
             createWatcher);
         _fight = new FightDetector(_options.FightThresholdPerMinute, time);
-        _retry = time.CreateTimer(_ => Enqueue(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _retry = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _settle = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Settle), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>
@@ -73,10 +76,17 @@ public sealed class GuardianService : BackgroundService
         Log.Started(_log, _options.SettingsPath, string.Join(",", _options.ProtectedServers.Keys), _options.DriftPolicy.ToString(), _options.Watch.ToString());
         RemoveStaleTemps();
 
-        // The watch goes in before the startup heal, so a rewrite landing between the two is not missed.
+        // The startup heal goes first through the debouncer, and the watch is in place before it reads: a rewrite
+        // landing in between is owed a heal right after it. A torn file is given its next change or the settle delay.
+        _debouncer.Signal(HealTrigger.Startup);
         _watcher.Start();
-        await HealAsync(HealTrigger.Startup, cancellationToken).ConfigureAwait(false);
-        _resync = _time.CreateTimer(_ => Enqueue(HealTrigger.Periodic), null, _options.ResyncInterval, _options.ResyncInterval);
+        do
+        {
+            Heal(await _triggers.Reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+        }
+        while (_healer.Settling);
+
+        _resync = _time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Periodic), null, _options.ResyncInterval, _options.ResyncInterval);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -87,10 +97,7 @@ public sealed class GuardianService : BackgroundService
             Log.Stopping(_log);
         }
 
-        _watcher.Dispose();
-        _debouncer.Dispose();
-        _retry.Dispose();
-        _resync?.Dispose();
+        StopTriggers();
         _triggers.Writer.TryComplete();
 
         // Waits for the heal in flight, if any, to finish.
@@ -99,10 +106,7 @@ public sealed class GuardianService : BackgroundService
 
     public override void Dispose()
     {
-        _watcher.Dispose();
-        _debouncer.Dispose();
-        _retry.Dispose();
-        _resync?.Dispose();
+        StopTriggers();
         base.Dispose();
     }
 
@@ -117,8 +121,12 @@ public sealed class GuardianService : BackgroundService
         {
             await foreach (var trigger in _triggers.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                // A stop cancels only a settle wait; a replace, once begun, always finishes (it is synchronous).
-                await HealAsync(trigger, stoppingToken).ConfigureAwait(false);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                Heal(trigger);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -127,19 +135,22 @@ public sealed class GuardianService : BackgroundService
         }
     }
 
-    private void Enqueue(HealTrigger trigger) => _triggers.Writer.TryWrite(trigger);
+    private void StopTriggers()
+    {
+        _watcher.Dispose();
+        _retry.Dispose();
+        _settle.Dispose();
+        _resync?.Dispose();
+    }
 
-    private async Task HealAsync(HealTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>One heal, synchronous: a heal never waits, so a stop always finds it finished within its I/O.</summary>
+    private void Heal(HealTrigger trigger)
     {
         Interlocked.Exchange(ref _healStarted, _time.GetTimestamp());
         HealReport report;
         try
         {
-            report = await _healer.HealAsync(trigger, dryRun: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return;
+            report = _healer.Heal(trigger);
         }
 #pragma warning disable CA1031 // One failed heal must not end the guardian; the next trigger tries again.
         catch (Exception ex)
@@ -154,10 +165,18 @@ public sealed class GuardianService : BackgroundService
         }
 
         React(report);
+        _debouncer.Completed();
     }
 
     private void React(HealReport report)
     {
+        // Torn: the next change looks again at once; this timer only covers a file that stays as it is.
+        _settle.Change(report.Status == HealStatus.Torn ? report.SettleIn ?? _options.SettleDelay : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (report.Status is HealStatus.Torn)
+        {
+            return;
+        }
+
         if (report.Status == HealStatus.Refused)
         {
             // Once per distinct refusal: the periodic re-check keeps looking without filling the log.
@@ -175,12 +194,15 @@ public sealed class GuardianService : BackgroundService
         {
             _failures++;
             var delay = RetryDelay(_failures, _options.RetryMinDelay, _options.RetryMaxDelay);
-            Log.RetryScheduled(_log, report.Status, _failures, delay.TotalMilliseconds);
+
+            // Armed before it is logged: whoever reads the line may count on the timer (tests on a fake clock do).
             _retry.Change(delay, Timeout.InfiniteTimeSpan);
+            Log.RetryScheduled(_log, report.Status, _failures, delay.TotalMilliseconds);
             return;
         }
 
         _failures = 0;
+        _retry.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (report.Status == HealStatus.Healed && _fight.RecordHeal() is { } heals)
         {
             Log.FightingAnotherWriter(_log, heals);

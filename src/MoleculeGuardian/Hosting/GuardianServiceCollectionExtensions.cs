@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,24 +44,47 @@ public static class GuardianServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Binds the <c>Guardian</c> section. A value that does not convert, or a key that names no setting (a typo),
-    /// is a configuration error naming the key, not a silent default.
+    /// Binds the <c>Guardian</c> section. A value that does not convert, a duration without a unit, or a key that
+    /// names no setting (a typo) is a configuration error naming the key, not a silent default. A retired key is
+    /// accepted and noted: failing a guardian over a setting that no longer does anything would only take the
+    /// protection away.
     /// </summary>
     public static void BindGuardian(IConfiguration configuration, GuardianOptions options)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
         var section = configuration.GetSection(GuardianOptions.SectionName);
-        var unknown = UnknownKeys(section).Select(key => $"{key} is not a setting (see the configuration table in README.md).").ToList();
-        if (unknown.Count > 0)
+        var errors = UnknownKeys(section).Select(key => $"{key} is not a setting (see the configuration table in README.md).").ToList();
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in section.AsEnumerable(makePathsRelative: true))
         {
-            throw new OptionsValidationException(GuardianOptions.SectionName, typeof(GuardianOptions), unknown);
+            var path = $"{GuardianOptions.SectionName}:{key}";
+            if (RetiredKeys.Contains(key))
+            {
+                options.RetiredKeysSet.Add(path);
+            }
+            else if (DurationKeys.Contains(key) && value is not null)
+            {
+                // Normalized to .NET's constant format, which the binder reads unambiguously.
+                values[path] = Duration.TryParse(value, out var duration) ? duration.ToString("c", CultureInfo.InvariantCulture)
+                    : Fail($"{path} must be {Duration.Expected} (got '{value}').");
+            }
+            else
+            {
+                values[path] = value;
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(GuardianOptions.SectionName, typeof(GuardianOptions), errors);
         }
 
         try
         {
             // ErrorOnUnknownConfiguration stays as a backstop; UnknownKeys above gives the better message.
-            section.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection(GuardianOptions.SectionName)
+                .Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
@@ -71,16 +95,32 @@ public static class GuardianServiceCollectionExtensions
         {
             options.ProtectedServers[Configuration.ProtectedServerOptions.ManagementName] = Configuration.ProtectedServerOptions.ManagementDefault();
         }
+
+        string? Fail(string error)
+        {
+            errors.Add(error);
+            return null;
+        }
     }
 
-    private static readonly HashSet<string> GuardianKeys = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly HashSet<string> DurationKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        nameof(GuardianOptions.SettingsPath), nameof(GuardianOptions.Debounce), nameof(GuardianOptions.MaxDelay),
-        nameof(GuardianOptions.ResyncInterval), nameof(GuardianOptions.SettleDelay), nameof(GuardianOptions.PollInterval), nameof(GuardianOptions.DirectoryCheckInterval),
-        nameof(GuardianOptions.RetryMinDelay), nameof(GuardianOptions.RetryMaxDelay), nameof(GuardianOptions.MaxFileBytes),
-        nameof(GuardianOptions.KeepQuarantined), nameof(GuardianOptions.FightThresholdPerMinute), nameof(GuardianOptions.DriftPolicy),
-        nameof(GuardianOptions.Watch), nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers),
+        nameof(GuardianOptions.ResyncInterval), nameof(GuardianOptions.SettleDelay), nameof(GuardianOptions.PollInterval),
+        nameof(GuardianOptions.DirectoryCheckInterval), nameof(GuardianOptions.RetryMinDelay), nameof(GuardianOptions.RetryMaxDelay),
     };
+
+    private static readonly HashSet<string> GuardianKeys = new(DurationKeys, StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(GuardianOptions.SettingsPath), nameof(GuardianOptions.MaxFileBytes), nameof(GuardianOptions.KeepQuarantined),
+        nameof(GuardianOptions.FightThresholdPerMinute), nameof(GuardianOptions.DriftPolicy), nameof(GuardianOptions.Watch),
+        nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers),
+    };
+
+    /// <summary>
+    /// Settings that no longer do anything. <c>Debounce</c>/<c>MaxDelay</c> put a quiet time in front of every heal;
+    /// a change is now healed at once, and changes during a heal coalesce into one more.
+    /// </summary>
+    private static readonly HashSet<string> RetiredKeys = new(StringComparer.OrdinalIgnoreCase) { "Debounce", "MaxDelay" };
 
     private static readonly HashSet<string> ServerKeys = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -94,7 +134,7 @@ public static class GuardianServiceCollectionExtensions
     {
         foreach (var child in section.GetChildren())
         {
-            if (!GuardianKeys.Contains(child.Key))
+            if (!GuardianKeys.Contains(child.Key) && !RetiredKeys.Contains(child.Key))
             {
                 yield return child.Path;
             }

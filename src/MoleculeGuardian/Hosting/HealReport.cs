@@ -21,10 +21,28 @@ public enum HealStatus
 
     /// <summary>A system call failed; try again later.</summary>
     Failed,
+
+    /// <summary>
+    /// The file was empty, unparseable or missing: another writer is taken to be mid-operation. Nothing was written;
+    /// look again at the file's next change, or after <see cref="HealReport.SettleIn"/>, when a file that stayed as it
+    /// was counts as corrupt (or, if missing, is created).
+    /// </summary>
+    Torn,
 }
 
 /// <summary>What one heal did, for logs, metrics, exit codes and the retry policy.</summary>
-public sealed record HealReport(HealStatus Status, IReadOnlyList<HealChange> Changes, string? Quarantined = null, string? Detail = null, int Bytes = 0)
+/// <param name="Status">The outcome.</param>
+/// <param name="Changes">What was (or, for a dry run, would be) changed: names and kinds, never values.</param>
+/// <param name="Quarantined">Where the original bytes were kept, when the heal dropped any.</param>
+/// <param name="Detail">Why a heal was refused or failed.</param>
+/// <param name="Bytes">The size of the file written.</param>
+/// <param name="AbsentFor">
+/// For a heal that wrote: how long the protected entry had been out of the file, from the modification time of the
+/// file the heal replaced to the heal's rename. Null when there was no file to date it by.
+/// </param>
+/// <param name="SettleIn">For <see cref="HealStatus.Torn"/>: when to look again if the file does not change first.</param>
+public sealed record HealReport(HealStatus Status, IReadOnlyList<HealChange> Changes, string? Quarantined = null, string? Detail = null, int Bytes = 0,
+    TimeSpan? AbsentFor = null, TimeSpan? SettleIn = null)
 {
     public static HealReport Of(HealStatus status, string? detail = null) => new(status, [], Detail: detail);
 

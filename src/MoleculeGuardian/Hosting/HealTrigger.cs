@@ -9,4 +9,7 @@ public enum HealTrigger
     Retry,
     Rescan,
     Command,
+
+    /// <summary>A torn read's settle delay passed without a change to the file.</summary>
+    Settle,
 }

@@ -10,15 +10,20 @@ using MoleculeGuardian.Logging;
 namespace MoleculeGuardian.Hosting;
 
 /// <summary>
-/// One heal, start to end: read, wait out a torn write, transform, keep a copy of anything dropped, replace.
-/// Not thread-safe by design: the service serializes heals through one loop.
+/// One heal, start to end: read, judge a torn write, transform, keep a copy of anything dropped, replace. A heal
+/// never waits: a torn read ends it with <see cref="HealStatus.Torn"/>, and the caller looks again at the file's next
+/// change (or after the settle delay). Not thread-safe by design: the caller serializes heals, and the healer keeps
+/// what it needs to judge a torn write (the last bad read) from one heal to the next.
 /// </summary>
 public sealed class Healer
 {
     /// <summary>How often a heal re-reads after losing a race with another writer before giving up for now.</summary>
     internal const int MaxConflictRounds = 5;
 
-    /// <summary>How many settle delays a file that keeps changing while unparseable is given.</summary>
+    /// <summary>
+    /// A file that keeps changing but never parses is not a writer mid-write but a writer of garbage: after this many
+    /// settle delays of unbroken bad reads it counts as corrupt even though it changed.
+    /// </summary>
     internal const int MaxSettleRounds = 10;
 
     private readonly SettingsFileStore _store;
@@ -27,6 +32,8 @@ public sealed class Healer
     private readonly TimeProvider _time;
     private readonly ILogger<Healer> _log;
     private readonly GuardianMetrics _metrics;
+    private TornRead? _torn;
+    private bool _lastPresent;
 
     public Healer(SettingsFileStore store, IOptions<GuardianOptions> options, TimeProvider time, ILogger<Healer> log, GuardianMetrics metrics)
     {
@@ -41,19 +48,31 @@ public sealed class Healer
 
     public SettingsFileStore Store => _store;
 
-    /// <summary>Heals the file. With <paramref name="dryRun"/>, reports what it would change and touches nothing.</summary>
-    public async Task<HealReport> HealAsync(HealTrigger trigger, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>True while the last heal ended on a torn (or deleted) file that has not settled yet.</summary>
+    public bool Settling => _torn is not null;
+
+    /// <summary>
+    /// One heal. With <paramref name="dryRun"/>, reports what it would change and touches nothing. Returns
+    /// <see cref="HealStatus.Torn"/> at once for an empty, unparseable or just-deleted file that has not yet stayed
+    /// that way, unchanged, for the settle delay.
+    /// </summary>
+    public HealReport Heal(HealTrigger trigger, bool dryRun = false)
     {
         var started = _time.GetTimestamp();
         HealReport report;
         try
         {
-            report = await HealCoreAsync(dryRun, cancellationToken).ConfigureAwait(false);
+            report = HealCore(dryRun);
         }
         catch (PosixException ex)
         {
             report = HealReport.Of(HealStatus.Failed, ex.Message);
             Log.IoFailed(_log, ex.Operation, ex.Path, ex.ErrnoName, ex.Message, Hint(ex));
+        }
+
+        if (report.Status != HealStatus.Torn)
+        {
+            _torn = null;
         }
 
         var elapsed = _time.GetElapsedTime(started);
@@ -67,7 +86,7 @@ public sealed class Healer
             }
             else
             {
-                Log.Healed(_log, trigger, changes, elapsed.TotalMilliseconds, report.Bytes, _store.SettingsPath);
+                Log.Healed(_log, trigger, changes, elapsed.TotalMilliseconds, report.AbsentFor?.TotalMilliseconds, report.Bytes, _store.SettingsPath);
             }
         }
         else if (report.Status == HealStatus.NoChange)
@@ -78,7 +97,23 @@ public sealed class Healer
         return report;
     }
 
-    private async Task<HealReport> HealCoreAsync(bool dryRun, CancellationToken cancellationToken)
+    /// <summary>
+    /// For one-shot commands, which have no watcher to say when the file changes: heals, and while the file is torn,
+    /// looks again after the settle delay.
+    /// </summary>
+    public async Task<HealReport> HealAsync(HealTrigger trigger, bool dryRun, CancellationToken cancellationToken)
+    {
+        var report = Heal(trigger, dryRun);
+        while (report.Status == HealStatus.Torn)
+        {
+            await Task.Delay(report.SettleIn ?? _options.SettleDelay, _time, cancellationToken).ConfigureAwait(false);
+            report = Heal(trigger, dryRun);
+        }
+
+        return report;
+    }
+
+    private HealReport HealCore(bool dryRun)
     {
         for (var round = 0; round < MaxConflictRounds; round++)
         {
@@ -91,11 +126,26 @@ public sealed class Healer
                     return HealReport.Of(HealStatus.Refused, read.Reason);
             }
 
-            var (settled, document, corrupt, duplicateKeys) = await SettleAsync(read, cancellationToken).ConfigureAwait(false);
-            if (settled.Status != ReadStatus.Present && settled.Status != ReadStatus.Absent)
+            var wasPresent = _lastPresent;
+            _lastPresent = read.Status == ReadStatus.Present;
+            JsonNode? document = null;
+            string? corrupt = null;
+            var duplicateKeys = false;
+            if (read.Status == ReadStatus.Present && !SettingsJson.TryParse(read.Bytes, out document, out var problem, out duplicateKeys))
             {
-                // It turned into something else while we waited; start over.
-                continue;
+                if (Settle(read, problem) is { } torn)
+                {
+                    return torn;
+                }
+
+                corrupt = problem;
+            }
+            else if (read.Status == ReadStatus.Absent && (wasPresent || _torn is not null) && Settle(read, "missing") is { } gone)
+            {
+                // Deleted since the last read: a tree being removed or restored (rm -rf, rsync --delete). A file put
+                // back at once would make that removal's rmdir fail; if it stays missing, the settle delay recreates
+                // it. A file that was not there to begin with is created at once.
+                return gone;
             }
 
             var result = HealTransform.HealInPlace(document, _servers, _options.DriftPolicy);
@@ -105,7 +155,7 @@ public sealed class Healer
             }
 
             // The transform only sees "no usable root"; the healer knows whether there was no file or a corrupt one.
-            HealChangeKind? rootKind = settled.Status == ReadStatus.Absent ? HealChangeKind.CreatedFile
+            HealChangeKind? rootKind = read.Status == ReadStatus.Absent ? HealChangeKind.CreatedFile
                 : corrupt is not null ? HealChangeKind.RepairedCorruptFile : null;
             var changes = rootKind is { } kindOfRoot
                 ? [new HealChange(kindOfRoot), .. result.Changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)]
@@ -117,17 +167,18 @@ public sealed class Healer
             }
 
             string? quarantined = null;
-            if (settled.Status == ReadStatus.Present && (corrupt is not null || duplicateKeys || result.Changes.Any(c => c.DropsContent)))
+            if (read.Status == ReadStatus.Present && (corrupt is not null || duplicateKeys || result.Changes.Any(c => c.DropsContent)))
             {
                 var kind = corrupt is not null || result.Changes.Any(c => c.Kind is HealChangeKind.RepairedRoot or HealChangeKind.RepairedMcpServers)
                     ? "corrupt" : "replaced";
-                quarantined = _store.Quarantine(settled.Bytes, kind, settled.Stat, _options.KeepQuarantined);
-                Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes, duplicateKeys), settled.Bytes.Length);
+                quarantined = _store.Quarantine(read.Bytes, kind, read.Stat, _options.KeepQuarantined);
+                Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes, duplicateKeys), read.Bytes.Length);
             }
 
-            if (_store.Replace(settled, content) == ReplaceOutcome.Replaced)
+            if (_store.Replace(read, content) == ReplaceOutcome.Replaced)
             {
-                return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length);
+                _lastPresent = true;
+                return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read));
             }
 
             _metrics.Conflict();
@@ -138,40 +189,49 @@ public sealed class Healer
     }
 
     /// <summary>
-    /// An empty or unparseable file is first taken as a writer mid-write (the runtime truncates, then writes).
-    /// It is corrupt only when it stays bad and unchanged for a whole settle delay.
+    /// Judges a bad read (empty, unparseable or missing). The runtime's writers truncate, then write, so a bad read is
+    /// first another writer mid-operation: null (go ahead and repair) only when the file stayed bad and unchanged for
+    /// the settle delay, or never stopped being bad for <see cref="MaxSettleRounds"/> of them; otherwise the Torn
+    /// report that ends this heal.
     /// </summary>
-    private async Task<(SettingsRead Read, JsonNode? Document, string? Corrupt, bool DuplicateKeys)> SettleAsync(SettingsRead read, CancellationToken cancellationToken)
+    private HealReport? Settle(SettingsRead read, string problem)
     {
-        for (var round = 0; ; round++)
+        var now = _time.GetTimestamp();
+        if (_torn is { } seen && seen.Read.Status == read.Status && seen.Read.Stat?.Fingerprint == read.Stat?.Fingerprint
+            && seen.Read.Bytes.AsSpan().SequenceEqual(read.Bytes))
         {
-            if (read.Status != ReadStatus.Present)
-            {
-                return (read, null, null, false);
-            }
-
-            if (SettingsJson.TryParse(read.Bytes, out var document, out var error, out var duplicateKeys))
-            {
-                return (read, document, null, duplicateKeys);
-            }
-
-            if (round == MaxSettleRounds)
-            {
-                return (read, null, error, false);
-            }
-
-            Log.TornRead(_log, error, read.Bytes.Length, _options.SettleDelay.TotalMilliseconds);
-            await Task.Delay(_options.SettleDelay, _time, cancellationToken).ConfigureAwait(false);
-            var again = _store.Read();
-            if (again.Status == ReadStatus.Present && again.Bytes.AsSpan().SequenceEqual(read.Bytes)
-                && again.Stat!.Value.Fingerprint == read.Stat!.Value.Fingerprint)
-            {
-                return (again, null, error, false);
-            }
-
-            read = again;
+            var waited = _time.GetElapsedTime(seen.Since, now);
+            return waited >= _options.SettleDelay ? null : Torn(_options.SettleDelay - waited);
         }
+
+        var badSince = _torn?.BadSince ?? now;
+        if (_time.GetElapsedTime(badSince, now) >= _options.SettleDelay * MaxSettleRounds)
+        {
+            return null;
+        }
+
+        _torn = new TornRead(read, now, badSince);
+        Log.TornRead(_log, problem, read.Bytes.Length, _options.SettleDelay.TotalMilliseconds);
+        return Torn(_options.SettleDelay);
     }
+
+    private static HealReport Torn(TimeSpan settleIn) => new(HealStatus.Torn, [], SettleIn: settleIn);
+
+    /// <summary>From the replaced file's last modification (the write that evicted the entry) to now, just after the rename.</summary>
+    private TimeSpan? AbsentSince(SettingsRead replaced)
+    {
+        if (replaced.Stat is not { } stat)
+        {
+            return null;
+        }
+
+        var modified = DateTimeOffset.UnixEpoch.AddTicks(stat.MtimeNs / 100);
+        var absent = _time.GetUtcNow() - modified;
+        return absent > TimeSpan.Zero ? absent : TimeSpan.Zero;
+    }
+
+    /// <summary>The last bad read: when it was first seen as it is, and since when every read has been bad.</summary>
+    private sealed record TornRead(SettingsRead Read, long Since, long BadSince);
 
     private static string ShapeReason(IReadOnlyList<HealChange> changes, bool duplicateKeys) =>
         changes.Any(c => c.Kind == HealChangeKind.RepairedRoot) ? "the root is not a JSON object"

@@ -28,4 +28,5 @@ public enum GuardianEvent
     HealLoopFailed = 20,
     ConfigurationInvalid = 21,
     CheckFailed = 22,
+    SettingRetired = 23,
 }

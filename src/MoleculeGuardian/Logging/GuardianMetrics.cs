@@ -14,6 +14,7 @@ public sealed class GuardianMetrics : IDisposable
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _errors;
     private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _absent;
 
     public GuardianMetrics(IMeterFactory meterFactory)
     {
@@ -24,6 +25,8 @@ public sealed class GuardianMetrics : IDisposable
         _conflicts = _meter.CreateCounter<long>("guardian.write_conflicts", "{conflict}", "Replaces abandoned because another writer changed the file");
         _errors = _meter.CreateCounter<long>("guardian.errors", "{error}", "Heals that failed or were refused");
         _duration = _meter.CreateHistogram<double>("guardian.heal.duration", "ms", "Time a heal took");
+        _absent = _meter.CreateHistogram<double>("guardian.entry.absent", "ms",
+            "How long a protected entry was out of the file before a heal put it back (from the evicting write's modification time to the heal's rename)");
     }
 
     public void Record(HealReport report, TimeSpan elapsed)
@@ -35,6 +38,11 @@ public sealed class GuardianMetrics : IDisposable
         if (report.Status is HealStatus.Failed or HealStatus.Refused or HealStatus.Conflict)
         {
             _errors.Add(1, outcome);
+        }
+
+        if (report.AbsentFor is { } absent)
+        {
+            _absent.Record(absent.TotalMilliseconds);
         }
 
         foreach (var change in report.Changes)

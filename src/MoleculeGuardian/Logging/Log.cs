@@ -18,8 +18,8 @@ internal static partial class Log
     public static partial void GateIdle(ILogger logger, string gateVariable, string settingsPath);
 
     [LoggerMessage(EventId = (int)GuardianEvent.Healed, EventName = nameof(GuardianEvent.Healed), Level = LogLevel.Information,
-        Message = "Healed {SettingsPath} ({Trigger}): {Changes} in {DurationMs:0.0} ms, {Bytes} bytes written")]
-    public static partial void Healed(ILogger logger, HealTrigger trigger, string changes, double durationMs, int bytes, string settingsPath);
+        Message = "Healed {SettingsPath} ({Trigger}): {Changes} in {DurationMs:0.0} ms, {Bytes} bytes written; the entry was out for {AbsentMs:0.0} ms")]
+    public static partial void Healed(ILogger logger, HealTrigger trigger, string changes, double durationMs, double? absentMs, int bytes, string settingsPath);
 
     [LoggerMessage(EventId = (int)GuardianEvent.AlreadyHealthy, EventName = nameof(GuardianEvent.AlreadyHealthy), Level = LogLevel.Debug,
         Message = "Nothing to heal ({Trigger}), checked in {DurationMs:0.0} ms")]
@@ -96,4 +96,8 @@ internal static partial class Log
     [LoggerMessage(EventId = (int)GuardianEvent.CheckFailed, EventName = nameof(GuardianEvent.CheckFailed), Level = LogLevel.Warning,
         Message = "Check failed for {SettingsPath}: {Result}")]
     public static partial void CheckFailed(ILogger logger, string settingsPath, string result);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.SettingRetired, EventName = nameof(GuardianEvent.SettingRetired), Level = LogLevel.Warning,
+        Message = "{Setting} is set but no longer has an effect: a change is healed at once, and changes during a heal coalesce into one more. Remove it")]
+    public static partial void SettingRetired(ILogger logger, string setting);
 }

@@ -1,61 +1,74 @@
 namespace MoleculeGuardian.Watching;
 
 /// <summary>
-/// Turns a burst of signals into one call: the quiet time after the last signal, but never later than
-/// the max delay after the first, so a continuous stream still gets served. Time comes from
-/// <see cref="TimeProvider"/>, so tests drive it with a fake clock.
+/// A debounce that acts on its leading edge. The first signal fires at once; signals that arrive while the work it
+/// started is still running coalesce into exactly one more firing, the moment that work completes. Nothing waits for
+/// quiet: the heartbeat punishes every moment the protected entry is out of the file, so a heal that may be needed
+/// starts as soon as the one in front of it is done, and a burst of any length costs at most one heal beyond the
+/// one in flight. The reason of the first coalesced signal is the one the follow-up fires with.
 /// </summary>
-public sealed class Debouncer : IDisposable
+/// <remarks>
+/// No clock: the window is the work in flight, not a time. A quiet-time window would put a wait in front of every
+/// heal that follows a change, which is exactly what the entry's absence cannot afford.
+/// </remarks>
+public sealed class Debouncer<T>(Action<T> fire)
 {
-    private readonly TimeSpan _quiet;
-    private readonly TimeSpan _maxDelay;
-    private readonly TimeProvider _time;
-    private readonly Action _fire;
-    private readonly ITimer _timer;
     private readonly Lock _gate = new();
-    private long _firstSignal;
-    private bool _pending;
+    private bool _running;
+    private bool _owed;
+    private T? _owedReason;
 
-    public Debouncer(TimeSpan quiet, TimeSpan maxDelay, TimeProvider time, Action fire)
+    /// <summary>True between a firing and the <see cref="Completed"/> that ends its work.</summary>
+    public bool Running
     {
-        ArgumentNullException.ThrowIfNull(time);
-        _quiet = quiet;
-        _maxDelay = maxDelay;
-        _time = time;
-        _fire = fire;
-        _timer = time.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-    }
-
-    public void Signal()
-    {
-        lock (_gate)
+        get
         {
-            if (!_pending)
+            lock (_gate)
             {
-                _pending = true;
-                _firstSignal = _time.GetTimestamp();
+                return _running;
             }
-
-            var left = _maxDelay - _time.GetElapsedTime(_firstSignal);
-            var due = left < _quiet ? left : _quiet;
-            _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
     }
 
-    public void Dispose() => _timer.Dispose();
-
-    private void OnTimer()
+    /// <summary>Something changed: fire now, or owe one firing after the work in flight.</summary>
+    public void Signal(T reason)
     {
         lock (_gate)
         {
-            if (!_pending)
+            if (_running)
             {
+                if (!_owed)
+                {
+                    _owed = true;
+                    _owedReason = reason;
+                }
+
                 return;
             }
 
-            _pending = false;
+            _running = true;
         }
 
-        _fire();
+        fire(reason);
+    }
+
+    /// <summary>The work of the last firing is done: fire the owed follow-up, if any, else go idle.</summary>
+    public void Completed()
+    {
+        T reason;
+        lock (_gate)
+        {
+            if (!_owed)
+            {
+                _running = false;
+                return;
+            }
+
+            _owed = false;
+            reason = _owedReason!;
+            _owedReason = default;
+        }
+
+        fire(reason);
     }
 }

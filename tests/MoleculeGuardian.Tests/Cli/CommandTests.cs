@@ -107,7 +107,25 @@ public sealed class CommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--Guardian:Debounce=soon", "Guardian:Debounce")]
+    [InlineData("--Guardian:Debounce=00:00:00.250")]
+    [InlineData("--Guardian:MaxDelay=1")]
+    public async Task Heal_RetiredSetting_StillHealsAndSaysTheSettingHasNoEffect(string setting)
+    {
+        // A rolling upgrade keeps old overrides around: they must not turn into a guardian that exits 78.
+        SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithoutProtected());
+
+        var (code, _, stderr) = await Run(Gate, "heal", setting);
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.True(SettingsFiles.Complies(_settings));
+        var line = Assert.Single(stderr.Split('\n'), l => l.Contains("\"Name\":\"SettingRetired\"", StringComparison.Ordinal));
+        Assert.Contains(setting[2..setting.IndexOf('=', StringComparison.Ordinal)], line, StringComparison.Ordinal);
+        Assert.Contains("\"@l\":\"Warning\"", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--Guardian:SettleDelay=soon", "Guardian:SettleDelay")]
+    [InlineData("--Guardian:SettleDelay=1", "Guardian:SettleDelay must be a duration with a unit, such as 500ms")]
     [InlineData("--Guardian:MaxFileBytes=-1", "Guardian:MaxFileBytes")]
     [InlineData("--Guardian:DriftPolicy=Sometimes", "Guardian:DriftPolicy")]
     [InlineData("--Guardian:Debounc=00:00:01", "Debounc")]

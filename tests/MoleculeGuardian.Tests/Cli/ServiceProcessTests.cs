@@ -19,7 +19,7 @@ public sealed class ServiceProcessTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private string[] Args(params string[] extra) =>
-        ["run", $"--Guardian:SettingsPath={_settings}", "--Guardian:Debounce=00:00:00.050", .. extra];
+        ["run", $"--Guardian:SettingsPath={_settings}", .. extra];
 
     [Fact]
     public async Task Run_Sigterm_FinishesAndExitsZeroWithinSeconds()
@@ -39,6 +39,36 @@ public sealed class ServiceProcessTests : IDisposable
 
         Assert.DoesNotContain(SettingsFiles.Secret, guardian.Output, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_settings)!, ".settings.json.guardian-*"));
+    }
+
+    [Fact]
+    public async Task NoCommand_WithOverrides_RunsTheServiceLikeRun()
+    {
+        SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithoutProtected());
+        using var guardian = ProcessRunner.Start(ProcessRunner.GuardianBinary, [$"--Guardian:SettingsPath={_settings}"],
+            new Dictionary<string, string?> { ["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1" });
+        await Eventually.TrueAsync(() => guardian.StandardOutput.Contains("\"Name\":\"Healed\"", StringComparison.Ordinal), "the startup heal",
+            context: () => guardian.Output);
+
+        SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithoutProtected(2));
+        await Eventually.TrueAsync(() => SettingsFiles.Complies(_settings) && SettingsFiles.Generation(_settings) == 2, "the eviction healed by the watch");
+
+        guardian.Signal(Posix.SigTerm);
+        Assert.Equal(0, await guardian.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain("Required command", guardian.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoArgumentsAtAll_RunsTheServiceUntilSigterm()
+    {
+        // Gate off, so the default path (/configs/...) is never touched; the service still starts and idles.
+        using var guardian = ProcessRunner.Start(ProcessRunner.GuardianBinary, [], new Dictionary<string, string?>());
+        await Eventually.TrueAsync(() => guardian.StandardOutput.Contains("\"Name\":\"GateIdle\"", StringComparison.Ordinal), "the service to start",
+            context: () => guardian.Output);
+
+        guardian.Signal(Posix.SigTerm);
+
+        Assert.Equal(0, await guardian.WaitForExitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]

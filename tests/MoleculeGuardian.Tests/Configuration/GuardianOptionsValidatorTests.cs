@@ -66,7 +66,7 @@ public sealed class GuardianOptionsValidatorTests
     public void Validate_SettingsPathNotAnAbsoluteFilePath_FailsNamingTheKey(string path) =>
         Assert.StartsWith("Guardian:SettingsPath ", SingleFailure(o => o.SettingsPath = path), StringComparison.Ordinal);
 
-    public static TheoryData<string> PositiveDurations => ["Debounce", "SettleDelay", "PollInterval", "RetryMinDelay"];
+    public static TheoryData<string> PositiveDurations => ["SettleDelay", "PollInterval", "DirectoryCheckInterval", "RetryMinDelay"];
 
     [Theory]
     [MemberData(nameof(PositiveDurations))]
@@ -77,15 +77,6 @@ public sealed class GuardianOptionsValidatorTests
         {
             Assert.StartsWith($"Guardian:{setting} must be greater than zero", SingleFailure(o => property.SetValue(o, value)), StringComparison.Ordinal);
         }
-    }
-
-    [Fact]
-    public void Validate_MaxDelayZero_FailsNamingTheKey()
-    {
-        var result = Validate(o => o.MaxDelay = TimeSpan.Zero);
-
-        Assert.Contains(result.Failures!, f => f.StartsWith("Guardian:MaxDelay must be greater than zero", StringComparison.Ordinal));
-        Assert.All(result.Failures!, f => Assert.StartsWith("Guardian:MaxDelay ", f, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -102,13 +93,6 @@ public sealed class GuardianOptionsValidatorTests
     {
         Assert.StartsWith("Guardian:ResyncInterval ", SingleFailure(o => o.ResyncInterval = TimeSpan.FromMilliseconds(999)), StringComparison.Ordinal);
         Assert.True(Validate(o => o.ResyncInterval = TimeSpan.FromSeconds(1)).Succeeded);
-    }
-
-    [Fact]
-    public void Validate_MaxDelayShorterThanDebounce_Fails()
-    {
-        Assert.StartsWith("Guardian:MaxDelay ", SingleFailure(o => o.MaxDelay = TimeSpan.FromMilliseconds(249)), StringComparison.Ordinal);
-        Assert.True(Validate(o => o.MaxDelay = o.Debounce).Succeeded);
     }
 
     [Fact]
@@ -247,7 +231,7 @@ public sealed class GuardianOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("Guardian:Debounce", "quarter-second")]
+    [InlineData("Guardian:SettleDelay", "quarter-second")]
     [InlineData("Guardian:MaxFileBytes", "16MiB")]
     [InlineData("Guardian:DriftPolicy", "Overwrite")]
     [InlineData("Guardian:KeepQuarantined", "many")]
@@ -285,11 +269,68 @@ public sealed class GuardianOptionsValidatorTests
     [Fact]
     public void BindGuardian_KnownKeysAnyCase_Bind()
     {
-        var options = Bind(("guardian:debounce", "00:00:00.100"), ("Guardian:DRIFTPOLICY", "keep"), ("Guardian:Watch", "Poll"));
+        var options = Bind(("guardian:settledelay", "00:00:00.100"), ("Guardian:DRIFTPOLICY", "keep"), ("Guardian:Watch", "Poll"));
 
-        Assert.Equal(TimeSpan.FromMilliseconds(100), options.Debounce);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.SettleDelay);
         Assert.Equal(DriftPolicy.Keep, options.DriftPolicy);
         Assert.Equal(WatchMode.Poll, options.Watch);
+    }
+
+    [Theory]
+    [InlineData("Guardian:SettleDelay", "1")]
+    [InlineData("Guardian:ResyncInterval", "60")]
+    [InlineData("Guardian:RetryMinDelay", "0.5")]
+    [InlineData("Guardian:PollInterval", "1 second")]
+    public void BindGuardian_DurationWithoutAUnit_ThrowsNamingTheKeyAndTheExpectedFormat(string key, string value)
+    {
+        // .NET alone reads "1" as one day: a settle delay of a day would never count a corrupt file as corrupt.
+        var ex = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
+
+        var failure = Assert.Single(ex.Failures);
+        Assert.Equal($"{key} must be {Duration.Expected} (got '{value}').", failure);
+    }
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("2s", 2000)]
+    [InlineData("1.5m", 90_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("00:00:00.250", 250)]
+    public void BindGuardian_DurationWithAUnitOrColons_Binds(string value, int expectedMs)
+    {
+        var options = Bind(("Guardian:SettleDelay", value), ("Guardian:RetryMaxDelay", value));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), options.SettleDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), options.RetryMaxDelay);
+    }
+
+    [Fact]
+    public void BindGuardian_ShippedAppsettings_BindAndValidate()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        var configuration = new ConfigurationBuilder().AddJsonFile(path).Build();
+        var options = new GuardianOptions();
+
+        GuardianServiceCollectionExtensions.BindGuardian(configuration, options);
+
+        Assert.True(new GuardianOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.SettleDelay);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.ResyncInterval);
+        Assert.Empty(options.RetiredKeysSet);
+    }
+
+    [Theory]
+    [InlineData("Guardian:Debounce", "00:00:00.250")]
+    [InlineData("Guardian:MaxDelay", "1")]
+    [InlineData("guardian:debounce", "whatever")]
+    public void BindGuardian_RetiredKey_IsAcceptedAndNoted(string key, string value)
+    {
+        // A setting that no longer does anything must not stop a guardian (exit 78 would take the protection away).
+        var options = Bind((key, value));
+
+        var noted = Assert.Single(options.RetiredKeysSet);
+        Assert.Equal(key.Split(':')[1], noted.Split(':')[1], ignoreCase: true);
+        Assert.StartsWith("Guardian:", noted, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public enum FsOp
     Unlink,
     FsyncDirectory,
     ListFiles,
+    TryWriteLease,
+    LeaseBreaking,
 }
 
 /// <summary>
@@ -72,6 +74,7 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         FsOp.FChmod => "fchmod",
         FsOp.Rename => "rename",
         FsOp.Unlink => "unlink",
+        FsOp.TryWriteLease or FsOp.LeaseBreaking => "fcntl",
         _ => "opendir",
     };
 
@@ -116,6 +119,14 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
 
     public IEnumerable<string> ListFiles(string directory, string pattern) =>
         Call(FsOp.ListFiles, directory, () => _inner.ListFiles(directory, pattern).ToList());
+
+    /// <summary>When set, what every lease attempt answers (a file system without leases), instead of the real call.</summary>
+    public LeaseResult? Leases { get; set; }
+
+    public LeaseResult TryWriteLease(SafeFileHandle handle, string path) =>
+        Call(FsOp.TryWriteLease, path, () => Leases ?? _inner.TryWriteLease(handle, path));
+
+    public bool LeaseBreaking(SafeFileHandle handle, string path) => Call(FsOp.LeaseBreaking, path, () => _inner.LeaseBreaking(handle, path));
 
     private int Enter(FsOp op, string path)
     {

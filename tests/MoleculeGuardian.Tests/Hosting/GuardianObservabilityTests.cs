@@ -59,6 +59,12 @@ public sealed class GuardianObservabilityTests
         Assert.Contains(measurements, m => m.Instrument == "guardian.heals" && m.Tags == "outcome=Healed");
         Assert.Contains(measurements, m => m.Instrument == "guardian.changes" && m.Tags == "kind=AddedEntry");
         Assert.Contains(measurements, m => m.Instrument == "guardian.heal.duration");
+
+        // The SRE's view and the benchmark's view of one number: the Healed event and the histogram both carry it.
+        var healed = guardian.Log.Lines.Last(l => l.Contains("\"Name\":\"Healed\"", StringComparison.Ordinal));
+        var absentMs = System.Text.Json.JsonDocument.Parse(healed).RootElement.GetProperty("AbsentMs").GetDouble();
+        Assert.InRange(absentMs, 0, 60_000);
+        Assert.Contains(measurements, m => m.Instrument == "guardian.entry.absent" && m.Value == (long)absentMs);
     }
 
     private sealed class ScopedMeterFactory : IMeterFactory

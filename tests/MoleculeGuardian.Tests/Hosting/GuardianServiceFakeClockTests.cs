@@ -53,6 +53,9 @@ public sealed class GuardianServiceFakeClockTests
         var expected = new[] { 1, 2, 4, 4 };
         for (var attempt = 0; attempt < expected.Length; attempt++)
         {
+            // The clock moves only once the retry is armed (logged after arming): a step taken earlier would count
+            // from the wrong moment.
+            await Eventually.TrueAsync(() => guardian.Log.Count("\"Name\":\"RetryScheduled\"") == attempt + 1, $"retry {attempt + 1} to be scheduled");
             var before = _fs.Calls(FsOp.CreateExclusive);
             _time.Advance(TimeSpan.FromSeconds(expected[attempt]) - TimeSpan.FromMilliseconds(1));
             Assert.Equal(before, _fs.Calls(FsOp.CreateExclusive));
@@ -99,10 +102,9 @@ public sealed class GuardianServiceFakeClockTests
             }
         };
 
-        // The poll sees the rewrite, the debounce passes, and the heal blocks in its write.
+        // The poll sees the rewrite, the heal starts at once and blocks in its write.
         SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
         _time.Advance(TimeSpan.FromSeconds(1));
-        _time.Advance(TimeSpan.FromMilliseconds(50));
         await Eventually.TrueAsync(() => _fs.Calls(FsOp.CreateExclusive) > writesBefore, "the heal to reach its write");
         Assert.True(service.IsResponsive(limit));
 
@@ -112,5 +114,92 @@ public sealed class GuardianServiceFakeClockTests
         release.Set();
         await Eventually.TrueAsync(() => service.IsResponsive(limit), "the loop to be live again once the heal finished");
         await Eventually.TrueAsync(guardian.FileComplies, "the wedged heal to complete");
+    }
+
+    [Fact]
+    public async Task Change_ClockStandingStill_IsHealedAtOnce()
+    {
+        // Nothing on the fake clock ever fires here: a heal that waited for a quiet time would never come.
+        await using var guardian = await StartAsync([], writeFile: false);
+        var before = guardian.Heals;
+
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(4));
+
+        await guardian.WaitHealedAndQuietAsync(before);
+        Assert.Equal(4, SettingsFiles.Generation(guardian.SettingsPath));
+        Assert.Contains("\"Trigger\":\"Watch\"", guardian.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TornWrite_CompletedLater_IsHealedOnItsNextChangeWithoutTheClock()
+    {
+        await using var guardian = await StartAsync([], writeFile: false);
+        var before = guardian.Heals;
+
+        // The runtime's truncate-then-write, caught between the two: the guardian must look and wait, not repair.
+        using (var writer = TestPosix.OpenTruncate(guardian.SettingsPath))
+        {
+            await Eventually.TrueAsync(() => guardian.Log.Count("\"Name\":\"TornRead\"") > 0, "the guardian to read the truncated file");
+            RandomAccess.Write(writer, System.Text.Encoding.UTF8.GetBytes(SettingsFiles.WithoutProtected(5)), 0);
+        }
+
+        await guardian.WaitHealedAndQuietAsync(before);
+        Assert.Equal(5, SettingsFiles.Generation(guardian.SettingsPath));
+        Assert.Empty(Directory.GetFiles(guardian.Directory, "settings.json.corrupt-*"));
+    }
+
+    [Fact]
+    public async Task TornWrite_LeftAsItIs_IsRepairedWhenTheSettleDelayPasses()
+    {
+        await using var guardian = await StartAsync(new() { ["Guardian:SettleDelay"] = "2s" }, writeFile: false);
+
+        File.WriteAllText(guardian.SettingsPath, "{\"mcpServers\": {");
+        await Eventually.TrueAsync(() => guardian.Log.Count("\"Name\":\"TornRead\"") > 0, "the torn read");
+        Assert.Empty(Directory.GetFiles(guardian.Directory, "settings.json.corrupt-*"));
+
+        // Only the settle timer can act now; step the clock until it has (the step may come before it is armed).
+        await Eventually.TrueAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromSeconds(2));
+                return guardian.Log.Text.Contains("RepairedCorruptFile", StringComparison.Ordinal);
+            },
+            "the settle timer to repair the file");
+        Assert.Contains("\"Trigger\":\"Settle\"", guardian.Log.Text, StringComparison.Ordinal);
+        Assert.Equal("{\"mcpServers\": {", File.ReadAllText(Assert.Single(Directory.GetFiles(guardian.Directory, "settings.json.corrupt-*"))));
+        Assert.True(guardian.FileComplies());
+    }
+
+    [Fact]
+    public async Task ManyChanges_WhileAHealIsInFlight_CostOneMoreHealAndOneWrite()
+    {
+        await using var guardian = await StartAsync([], writeFile: false);
+        using var release = new ManualResetEventSlim(false);
+        using var blocked = new ManualResetEventSlim(false);
+        var healsBefore = guardian.Heals;
+        _fs.Before = (op, _, _) =>
+        {
+            if (op == FsOp.CreateExclusive && !release.IsSet)
+            {
+                blocked.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(0));
+        Assert.True(blocked.Wait(TimeSpan.FromSeconds(15)), "the heal did not reach its write");
+        for (var i = 1; i <= 12; i++)
+        {
+            SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(i));
+        }
+
+        release.Set();
+        await guardian.WaitHealedAndQuietAsync(healsBefore);
+
+        // The heal in flight finds the file changed under it, heals the newest, and that is the only write; the one
+        // follow-up the twelve changes were owed finds nothing to do.
+        Assert.Equal(healsBefore + 1, guardian.Heals);
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"WriteConflict\""));
+        Assert.Equal(12, SettingsFiles.Generation(guardian.SettingsPath));
     }
 }

@@ -55,15 +55,4 @@ internal static class Eventually
 
         return true;
     }
-
-    /// <summary>Waits for the condition, then asserts it still holds a short while later (no flapping).</summary>
-    public static async Task StaysTrueAsync(Func<bool> condition, string what, TimeSpan hold)
-    {
-        var until = DateTime.UtcNow + hold;
-        while (DateTime.UtcNow < until)
-        {
-            Assert.True(condition(), $"Condition stopped holding: {what}");
-            await Task.Delay(10);
-        }
-    }
 }

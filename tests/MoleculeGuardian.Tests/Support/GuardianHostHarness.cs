@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Json;
 
@@ -31,8 +30,6 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
         var overrides = new Dictionary<string, string?>
         {
             ["Guardian:SettingsPath"] = SettingsPath,
-            ["Guardian:Debounce"] = "00:00:00.050",
-            ["Guardian:MaxDelay"] = "00:00:00.500",
             ["Guardian:SettleDelay"] = "00:00:00.050",
             ["Guardian:PollInterval"] = "00:00:00.100",
             ["Guardian:DirectoryCheckInterval"] = "00:00:00.100",
@@ -49,23 +46,11 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
         await Host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    public int Heals => Log.Count("\"Name\":\"Healed\"");
+    public int Heals => Log.Count(HealedEvent);
 
-    public int NoOpHeals => Log.Count("\"Name\":\"AlreadyHealthy\"");
+    public int NoOpHeals => Log.Count(NoOpEvent);
 
-    public bool FileComplies()
-    {
-        try
-        {
-            var bytes = File.ReadAllBytes(SettingsPath);
-            return SettingsJson.TryParse(bytes, out var doc, out _)
-                && HealTransform.Complies(doc, [ProtectedServer.ManagementDefault()], DriftPolicy.Replace);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    public bool FileComplies() => SettingsFiles.Complies(SettingsPath);
 
     public JsonObject ReadDocument()
     {
@@ -73,14 +58,23 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
         return Assert.IsType<JsonObject>(doc);
     }
 
-    /// <summary>Waits until the file complies and the loop has gone quiet (a no-op heal after the last write).</summary>
+    /// <summary>
+    /// Waits until the file complies and the heal loop has checked it again after its own last write: the newest heal
+    /// event in the log is a no-op that came after a new <c>Healed</c>. Judged by the order of the log, not by counts
+    /// read before the wait, which a fast loop may already have passed.
+    /// </summary>
     public async Task WaitHealedAndQuietAsync(int healsBefore)
     {
-        await Eventually.TrueAsync(() => Heals > healsBefore && FileComplies(), "the file to be healed");
-        var heals = Heals;
-        var noOps = NoOpHeals;
-        await Eventually.TrueAsync(() => NoOpHeals > noOps || Heals > heals, "the heal loop to check again after its own write");
+        await Eventually.TrueAsync(
+            () => Heals > healsBefore && FileComplies() && LastHealEvent()?.Contains(NoOpEvent, StringComparison.Ordinal) == true,
+            "the file to be healed and the heal loop to check again after its own write", context: () => Log.Text);
     }
+
+    private const string HealedEvent = "\"Name\":\"Healed\"";
+    private const string NoOpEvent = "\"Name\":\"AlreadyHealthy\"";
+
+    private string? LastHealEvent() =>
+        Log.Lines.LastOrDefault(l => l.Contains(HealedEvent, StringComparison.Ordinal) || l.Contains(NoOpEvent, StringComparison.Ordinal));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,6 @@
+using MoleculeGuardian.Healing;
+using MoleculeGuardian.Json;
+
 namespace MoleculeGuardian.Tests.Support;
 
 /// <summary>Settings documents as the runtime writes them, and the two ways it writes them.</summary>
@@ -33,6 +36,33 @@ internal static class SettingsFiles
           }
         }
         """;
+
+    /// <summary>True when the file parses and holds the canonical protected entry (false while it is torn or absent).</summary>
+    public static bool Complies(string path)
+    {
+        try
+        {
+            return SettingsJson.TryParse(File.ReadAllBytes(path), out var doc, out _)
+                && HealTransform.Complies(doc, [ProtectedServer.ManagementDefault()], DriftPolicy.Replace);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The "generation" a test wrote into the file, or -1 when it cannot be read.</summary>
+    public static int Generation(string path)
+    {
+        try
+        {
+            return SettingsJson.TryParse(File.ReadAllBytes(path), out var doc, out _) && doc?["generation"] is { } g ? g.GetValue<int>() : -1;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
 
     /// <summary>The runtime's plugin merge: a plain truncate-then-write, no temp file, no fsync.</summary>
     public static void WriteInPlace(string path, string content) => File.WriteAllText(path, content);

@@ -22,16 +22,18 @@ internal static class TestHealers
         new(options.SettingsPath, options.MaxFileBytes, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
             fs ?? LinuxFileSystemCalls.Instance, time ?? TimeProvider.System);
 
-    public static Healer Healer(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, ILogger<Healer>? log = null)
+    public static Healer Healer(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, ILogger<Healer>? log = null,
+        IMeterFactory? meters = null)
     {
         time ??= TimeProvider.System;
         return new Healer(Store(options, fs, time), Microsoft.Extensions.Options.Options.Create(options), time,
-            log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Healer>.Instance, new GuardianMetrics(new TestMeterFactory()));
+            log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Healer>.Instance, new GuardianMetrics(meters ?? new TestMeterFactory()));
     }
 
-    private sealed class TestMeterFactory : IMeterFactory
+    /// <summary>Creates meters scoped to itself, so a listener can tell this healer's measurements from other tests'.</summary>
+    public sealed class TestMeterFactory : IMeterFactory
     {
-        public Meter Create(MeterOptions options) => new(options);
+        public Meter Create(MeterOptions options) => new(options.Name, options.Version, options.Tags, scope: this);
 
         public void Dispose()
         {

@@ -1,178 +1,171 @@
-using Microsoft.Extensions.Time.Testing;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using MoleculeGuardian.Watching;
 
 namespace MoleculeGuardian.Tests.Watching;
 
-public sealed class DebouncerTests : IDisposable
+/// <summary>The leading-edge debounce: the first signal fires at once; signals during the work coalesce into one more.</summary>
+public sealed class DebouncerTests
 {
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
-
-    private readonly FakeTimeProvider _time = new();
-    private readonly DateTimeOffset _start;
-    private readonly List<TimeSpan> _fires = [];
-    private readonly Debouncer _debouncer;
+    private readonly List<string> _fires = [];
+    private readonly Debouncer<string> _debouncer;
 
     public DebouncerTests()
     {
-        _start = _time.GetUtcNow();
-        _debouncer = new Debouncer(Quiet, MaxDelay, _time, () => _fires.Add(_time.GetUtcNow() - _start));
-    }
-
-    public void Dispose() => _debouncer.Dispose();
-
-    private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
-
-    /// <summary>
-    /// Advances the fake clock a millisecond at a time: FakeTimeProvider.Advance moves the clock to the end first and
-    /// then runs every timer that came due, so a single large step would record the wrong fire times.
-    /// </summary>
-    private void Run(TimeSpan total)
-    {
-        for (var step = TimeSpan.Zero; step < total; step += Ms(1))
-        {
-            _time.Advance(Ms(1));
-        }
+        _debouncer = new Debouncer<string>(_fires.Add);
     }
 
     [Fact]
-    public void Signal_Once_FiresOnceAfterTheQuietTime()
+    public void Signal_Idle_FiresAtOnceWithItsReason()
     {
-        _debouncer.Signal();
+        _debouncer.Signal("change");
 
-        Run(Ms(249));
-        Assert.Empty(_fires);
-        Run(Ms(1));
-        Assert.Equal([Ms(250)], _fires);
-        Run(TimeSpan.FromSeconds(10));
-        Assert.Single(_fires);
+        Assert.Equal(["change"], _fires);
+        Assert.True(_debouncer.Running);
     }
 
     [Fact]
     public void Signal_NothingSignalled_NeverFires()
     {
-        Run(TimeSpan.FromMinutes(1));
-
         Assert.Empty(_fires);
+        Assert.False(_debouncer.Running);
     }
 
     [Fact]
-    public void Signal_BurstOf12Every50ms_FiresOnceQuietTimeAfterTheLast()
+    public void Signal_WhileRunning_WaitsForCompletedThenFiresOnce()
     {
-        for (var i = 0; i < 12; i++)
+        _debouncer.Signal("first");
+        _debouncer.Signal("second");
+
+        Assert.Equal(["first"], _fires);
+
+        _debouncer.Completed();
+        Assert.Equal(["first", "second"], _fires);
+        Assert.True(_debouncer.Running);
+    }
+
+    [Fact]
+    public void Signal_ManyWhileRunning_CoalesceIntoOneFollowUpWithTheFirstReason()
+    {
+        _debouncer.Signal("a");
+        for (var i = 0; i < 1500; i++)
         {
-            _debouncer.Signal();
-            if (i < 11)
+            _debouncer.Signal(i == 0 ? "b" : "later");
+        }
+
+        _debouncer.Completed();
+        _debouncer.Completed();
+
+        Assert.Equal(["a", "b"], _fires);
+        Assert.False(_debouncer.Running);
+    }
+
+    [Fact]
+    public void Completed_NothingOwed_GoesIdleAndTheNextSignalFiresAtOnce()
+    {
+        _debouncer.Signal("a");
+        _debouncer.Completed();
+        Assert.False(_debouncer.Running);
+
+        _debouncer.Signal("b");
+
+        Assert.Equal(["a", "b"], _fires);
+    }
+
+    [Fact]
+    public void Completed_AfterTheFollowUp_ForgetsTheOwedReason()
+    {
+        _debouncer.Signal("a");
+        _debouncer.Signal("b");
+        _debouncer.Completed();
+        _debouncer.Completed();
+
+        // A fresh cycle: the owed reason of the last one must not come back.
+        _debouncer.Signal("c");
+        _debouncer.Signal("d");
+        _debouncer.Completed();
+
+        Assert.Equal(["a", "b", "c", "d"], _fires);
+    }
+
+    [Fact]
+    public void Completed_WithoutASignal_StaysIdle()
+    {
+        _debouncer.Completed();
+
+        Assert.Empty(_fires);
+        Assert.False(_debouncer.Running);
+    }
+
+    [Fact]
+    public void Signal_FromInsideTheFire_IsOwedNotFiredRecursively()
+    {
+        var fires = new List<string>();
+        Debouncer<string>? debouncer = null;
+        debouncer = new Debouncer<string>(reason =>
+        {
+            fires.Add(reason);
+            if (reason == "outer")
             {
-                Run(Ms(50));
-            }
-        }
-
-        // Last signal at 550 ms.
-        Assert.Empty(_fires);
-        Run(Ms(249));
-        Assert.Empty(_fires);
-        Run(Ms(1));
-        Assert.Equal([Ms(800)], _fires);
-        Run(TimeSpan.FromSeconds(10));
-        Assert.Single(_fires);
-    }
-
-    [Fact]
-    public void Signal_ContinuousStreamEvery100msFor5s_FiresAtLeastOncePerMaxDelay()
-    {
-        for (var t = 0; t <= 5000; t += 100)
-        {
-            _debouncer.Signal();
-            Run(Ms(100));
-        }
-
-        Run(TimeSpan.FromSeconds(1));
-
-        // First signal at 0: forced at 2 s. The stream goes on: forced again 2 s later. Then quiet after the last (5 s).
-        Assert.Equal([Ms(2000), Ms(4000), Ms(5250)], _fires);
-    }
-
-    [Fact]
-    public void Signal_StreamEndsJustBeforeMaxDelay_FiresOnceWithinMaxDelay()
-    {
-        for (var t = 0; t < 1900; t += 100)
-        {
-            _debouncer.Signal();
-            Run(Ms(100));
-        }
-
-        _debouncer.Signal(); // at 1.9 s: the max delay (2 s) comes before the quiet time would end (2.15 s)
-        Run(Ms(99));
-        Assert.Empty(_fires);
-        Run(Ms(1));
-        Assert.Equal([Ms(2000)], _fires);
-        Run(TimeSpan.FromSeconds(5));
-        Assert.Single(_fires);
-    }
-
-    [Fact]
-    public void Signal_AfterAFire_StartsANewCycle()
-    {
-        _debouncer.Signal();
-        Run(Quiet);
-        Assert.Single(_fires);
-
-        Run(TimeSpan.FromSeconds(3));
-        _debouncer.Signal();
-        Run(Ms(249));
-        Assert.Single(_fires);
-        Run(Ms(1));
-
-        Assert.Equal([Ms(250), Ms(3500)], _fires);
-    }
-
-    [Fact]
-    public void Signal_NewCycleAfterAForcedFire_GetsAFreshMaxDelay()
-    {
-        // Stream for 2.5 s: forced at 2 s; the signals from 2 s on belong to a new cycle (last one at 2.4 s).
-        for (var t = 0; t < 2500; t += 100)
-        {
-            _debouncer.Signal();
-            Run(Ms(100));
-        }
-
-        Run(TimeSpan.FromSeconds(2));
-
-        Assert.Equal([Ms(2000), Ms(2650)], _fires);
-    }
-
-    [Fact]
-    public void Signal_FromInsideTheFireCallback_FiresAgainAfterTheQuietTime()
-    {
-        // The heal's own write causes a watch event while the heal runs: it must end in one more (no-op) heal.
-        var fires = new List<TimeSpan>();
-        Debouncer? debouncer = null;
-        debouncer = new Debouncer(Quiet, MaxDelay, _time, () =>
-        {
-            fires.Add(_time.GetUtcNow() - _start);
-            if (fires.Count == 1)
-            {
-                debouncer!.Signal();
+                debouncer!.Signal("inner");
             }
         });
-        using (debouncer)
-        {
-            debouncer.Signal();
-            Run(TimeSpan.FromSeconds(5));
-        }
 
-        Assert.Equal([Ms(250), Ms(500)], fires);
+        debouncer.Signal("outer");
+        Assert.Equal(["outer"], fires);
+
+        debouncer.Completed();
+        Assert.Equal(["outer", "inner"], fires);
     }
 
+    /// <summary>
+    /// Signals from many threads against a real consumer loop: the work never overlaps, and every signal is followed
+    /// by a firing that started after it (none is lost in the coalescing).
+    /// </summary>
     [Fact]
-    public void Dispose_PendingSignal_NeverFires()
+    public async Task Signal_FromManyThreads_WorkNeverOverlapsAndNoSignalIsLost()
     {
-        _debouncer.Signal();
-        _debouncer.Dispose();
+        var queue = Channel.CreateUnbounded<long>();
+        var debouncer = new Debouncer<long>(_ => queue.Writer.TryWrite(Interlocked.Increment(ref _sequence)));
+        var inFlight = 0;
+        var overlaps = 0;
+        var workStarts = new ConcurrentQueue<long>();
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var _ in queue.Reader.ReadAllAsync())
+            {
+                if (Interlocked.Increment(ref inFlight) > 1)
+                {
+                    Interlocked.Increment(ref overlaps);
+                }
 
-        Run(TimeSpan.FromSeconds(10));
+                workStarts.Enqueue(Interlocked.Increment(ref _sequence));
+                await Task.Yield();
+                Interlocked.Decrement(ref inFlight);
+                debouncer.Completed();
+            }
+        });
 
-        Assert.Empty(_fires);
+        var lastSignals = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            long last = 0;
+            for (var i = 0; i < 2000; i++)
+            {
+                debouncer.Signal(0);
+                last = Interlocked.Increment(ref _sequence);
+            }
+
+            return last;
+        })));
+
+        await Support.Eventually.TrueAsync(() => !debouncer.Running, "the loop to go idle");
+        queue.Writer.Complete();
+        await consumer.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, overlaps);
+        Assert.True(workStarts.Last() > lastSignals.Max(), "the last work started before the last signal: a signal was lost");
+        Assert.True(workStarts.Count < 8000, $"{workStarts.Count} firings for 8000 signals: nothing coalesced");
     }
+
+    private long _sequence;
 }
