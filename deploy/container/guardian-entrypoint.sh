@@ -3,8 +3,11 @@
 #
 # Usage: guardian-entrypoint RUNTIME_COMMAND [ARGS...]
 #
-#  1. `molecule-guardian heal` once, before the runtime starts. A failure is logged and the runtime starts anyway:
-#     the long-running guardian keeps retrying.
+#  1. `molecule-guardian heal` once, before the runtime starts, as the wrapper's own user (root in the image):
+#     /configs is root-owned until the concierge entrypoint chowns it, and a heal as agent would fail with EACCES.
+#     The guardian keeps the owner and mode of a file it rewrites and gives a file it creates the owner of its
+#     directory, so after the entrypoint's `chown -R agent:agent /configs` everything is agent's again. A failure is
+#     logged and the runtime starts anyway.
 #  2. `molecule-guardian run` in the background, restarted with back-off whenever it exits - except after exit 78
 #     (invalid configuration), which no restart can fix: that is logged and the runtime keeps running unguarded.
 #  3. RUNTIME_COMMAND as a child.
@@ -20,9 +23,12 @@
 #   GUARDIAN_RESTART_RESET_SECONDS  a guardian that ran this long restarts after the minimum delay again (default 60)
 #   GUARDIAN_HEAL_TIMEOUT_SECONDS   the startup heal is killed after this long (default 60)
 #   GUARDIAN_STOP_TIMEOUT_SECONDS   grace between SIGTERM and SIGKILL for the guardian (default 10)
-#   GUARDIAN_USER                   when the wrapper runs as root, the guardian drops to this user with setpriv
-#                                   (default agent, uid 1000; empty keeps root). The concierge entrypoint needs root
-#                                   to chown /configs; the guardian does not: it keeps owners and modes as they are.
+#   GUARDIAN_USER                   when the wrapper runs as root, `run` drops to this user with setpriv (default
+#                                   agent, uid 1000; empty keeps root). The concierge entrypoint needs root to chown
+#                                   /configs; the long-running guardian does not.
+#
+# The guardian never inherits NOTIFY_SOCKET/WATCHDOG_*: if a service manager watches this container, the runtime's
+# readiness is what it waits for, not the guardian's.
 #
 # bash rather than POSIX sh: `wait -n` lets the wrapper sleep until *any* child exits, so it supervises two processes
 # without polling, and [[ ]] / $SECONDS / ${!name} keep it short. python:3.11-slim ships bash.
@@ -67,6 +73,7 @@ guardian_bin=${GUARDIAN_BIN:-/opt/molecule-guardian/molecule-guardian}
 guardian_dir=${guardian_bin%/*}
 guardian_dir=${guardian_dir:-/}
 
+heal_as=()
 run_as=()
 guardian_user=${GUARDIAN_USER-agent}
 if ((EUID == 0)) && [[ -n $guardian_user ]]; then
@@ -139,10 +146,14 @@ reap() {
 
 # Background children start with SIGINT/SIGQUIT ignored (bash does that without job control), and an ignored signal
 # stays ignored across exec: give them back so a forwarded SIGINT works. Sets $spawned to the child's pid.
+# spawn_guardian heal|run: the one-shot heal as the wrapper's user, `run` as GUARDIAN_USER.
 spawn_guardian() {
+    local -a as=("${heal_as[@]}")
+    [[ $1 != run ]] || as=("${run_as[@]}")
     (
         trap - INT QUIT
-        cd -- "$guardian_dir" && exec "${run_as[@]}" "$guardian_bin" "$@"
+        unset NOTIFY_SOCKET WATCHDOG_USEC WATCHDOG_PID
+        cd -- "$guardian_dir" && exec "${as[@]}" "$guardian_bin" "$@"
     ) &
     spawned=$!
 }
@@ -223,7 +234,7 @@ guardian_exited() {
     restart_delay=$((restart_delay * 2 > restart_max ? restart_max : restart_delay * 2))
 }
 
-# 1. Heal once before the runtime starts, so it boots on a healed file.
+# 1. Heal once before the runtime starts, so it boots on a healed file. As root: see the header.
 spawn_guardian heal
 heal_pid=$spawned
 await_exit "$heal_pid" "$heal_timeout" "the startup heal"
@@ -235,8 +246,10 @@ if ((stopping)); then
 fi
 if ((reaped == 0)); then
     log "startup heal done"
+elif ((reaped == EX_CONFIG)); then
+    log "startup heal failed: invalid configuration (status $EX_CONFIG); starting the runtime anyway"
 else
-    log "startup heal failed (status $reaped); starting the runtime anyway, the guardian keeps retrying"
+    log "startup heal failed (status $reaped); starting the runtime anyway, the guardian started next retries"
 fi
 
 # 2 and 3. The guardian first, so its watch is in place before the runtime's first rewrite.

@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using MoleculeGuardian.Logging;
 using Serilog;
 
@@ -41,11 +43,40 @@ public static class GuardianHost
         builder.Services.AddSerilog(logger, dispose: true);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.Services.AddSystemd();
+        if (IsSystemdNotifyTarget(Environment.GetEnvironmentVariable, Environment.ProcessId))
+        {
+            // What AddSystemd() registers, decided by the service manager's own signals instead of
+            // SystemdHelpers.IsSystemdService(), which reads the parent's /proc/<ppid>/comm: under the unit's
+            // ProtectProc=invisible (User=agent) PID 1 is hidden, so it said "not systemd" and READY=1 never came.
+            // SystemdLifetime sends READY=1 once every hosted service has started (after the startup heal) and
+            // STOPPING=1 on stop; SystemdWatchdog sends WATCHDOG=1.
+            builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+
         configureServices?.Invoke(builder.Services);
         builder.Services.AddMoleculeGuardian(configuration);
         builder.Services.AddHostedService(sp => new SystemdWatchdog(
-            sp.GetService<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier>(), sp.GetRequiredService<GuardianService>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetService<ISystemdNotifier>(), sp.GetRequiredService<GuardianService>(), sp.GetRequiredService<TimeProvider>()));
         return builder.Build();
+    }
+
+    /// <summary>
+    /// True when a service manager expects sd_notify messages from this very process. <c>NOTIFY_SOCKET</c> is what
+    /// sd_notify(3) itself goes by; <c>SYSTEMD_EXEC_PID</c> (systemd 248+) names the process the manager started, so
+    /// a child that merely inherited the socket (a script's helper, a sidecar under a notifying wrapper) stays quiet.
+    /// Without <c>SYSTEMD_EXEC_PID</c> (older systemd, other managers) the socket alone decides. Nothing here reads
+    /// /proc, which the unit's own hardening may hide.
+    /// </summary>
+    public static bool IsSystemdNotifyTarget(Func<string, string?> environment, int processId)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        if (string.IsNullOrEmpty(environment("NOTIFY_SOCKET")))
+        {
+            return false;
+        }
+
+        var execPid = environment("SYSTEMD_EXEC_PID");
+        return string.IsNullOrEmpty(execPid) || execPid == processId.ToString(CultureInfo.InvariantCulture);
     }
 }

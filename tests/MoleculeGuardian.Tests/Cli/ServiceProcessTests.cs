@@ -95,8 +95,9 @@ public sealed class ServiceProcessTests : IDisposable
     }
 
     /// <summary>
-    /// The hosting library believes it runs under systemd only when its parent's comm is "systemd", so the
-    /// guardian is started by a tiny launcher script named systemd that stays its parent.
+    /// The guardian notifies when NOTIFY_SOCKET is set and SYSTEMD_EXEC_PID (if set) is its own pid, as systemd sets
+    /// them. The launcher is deliberately not named systemd: the parent's name must not matter (under the unit's
+    /// ProtectProc=invisible the guardian cannot even see it). It exports its own pid and execs, so the pid matches.
     /// </summary>
     [Fact]
     public async Task UnderSystemd_ReadyOnlyAfterTheStartupHeal_StoppingOnSigterm()
@@ -105,9 +106,9 @@ public sealed class ServiceProcessTests : IDisposable
         var socketPath = _temp.Combine("notify.sock");
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(socketPath));
-        var launcher = _temp.Combine("systemd");
+        var launcher = _temp.Combine("service-manager");
         var pidFile = _temp.Combine("guardian.pid");
-        await File.WriteAllTextAsync(launcher, $"#!/bin/sh\n\"$@\" &\necho $! > '{pidFile}'\nwait $!\n");
+        await File.WriteAllTextAsync(launcher, $"#!/bin/sh\necho $$ > '{pidFile}'\nexport SYSTEMD_EXEC_PID=$$\nexec \"$@\"\n");
         File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         using var parent = ProcessRunner.Start(launcher, [ProcessRunner.GuardianBinary, .. Args()], new Dictionary<string, string?>

@@ -14,14 +14,21 @@ public sealed class EntrypointWrapperTests : IDisposable
 
     public void Dispose() => _sandbox.Dispose();
 
-    [Fact]
-    public async Task Shellcheck_EntrypointWrapper_IsClean()
+    /// <summary>Every shell script the repository ships or runs: the wrapper, the deploy stage, the stand-ins, CI.</summary>
+    [Theory]
+    [InlineData("deploy/container/guardian-entrypoint.sh")]
+    [InlineData("deploy/test/prepare-stand-ins.sh")]
+    [InlineData("deploy/test/run-deploy-tests.sh")]
+    [InlineData("deploy/test/stand-ins/concierge/entrypoint.sh")]
+    [InlineData("deploy/test/stand-ins/concierge/runtime.sh")]
+    [InlineData(".ci/run")]
+    public async Task Shellcheck_ShellScript_IsClean(string script)
     {
         var shellcheck = RequiredTool.Find("shellcheck", "shellcheck");
 
-        var (exitCode, output) = await ProcessRunner.RunToolAsync(shellcheck, WrapperSandbox.WrapperPath);
+        var (exitCode, output) = await ProcessRunner.RunToolAsync(shellcheck, "--shell=bash", RepoPaths.Of(script.Split('/')));
 
-        Assert.True(exitCode == 0, $"shellcheck exited {exitCode}:\n{output}");
+        Assert.True(exitCode == 0, $"shellcheck {script} exited {exitCode}:\n{output}");
     }
 
     [Fact]
@@ -45,6 +52,19 @@ public sealed class EntrypointWrapperTests : IDisposable
         await _sandbox.WaitUntilAsync(() => _sandbox.Logged("runtime-start ") && _sandbox.Logged("run-start "), "the runtime and the guardian to start");
 
         Assert.Contains("guardian-entrypoint: startup heal failed (status 1)", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        await StopAsync();
+    }
+
+    /// <summary>An invalid configuration fails the heal with 78; the wrapper must not promise retries it will not make.</summary>
+    [Fact]
+    public async Task Entrypoint_HealExits78_SaysInvalidConfigurationNotRetrying()
+    {
+        _sandbox.Start(("STANDIN_HEAL_EXIT", "78"));
+
+        await _sandbox.WaitUntilAsync(() => _sandbox.Logged("runtime-start "), "the runtime to start");
+
+        Assert.Contains("guardian-entrypoint: startup heal failed: invalid configuration (status 78)", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("retries", _sandbox.Wrapper.Output, StringComparison.Ordinal);
         await StopAsync();
     }
 

@@ -46,6 +46,28 @@ public sealed class SystemdUnitTests : IDisposable
         Assert.Contains("RestartPreventExitStatuss", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The hardening stays: `systemd-analyze security` (offline, on the unit file) rates the exposure at most 1.4, the
+    /// score of the unit as first shipped. A weakened sandbox (a dropped Protect*= line) raises it.
+    /// </summary>
+    [Fact]
+    public async Task SystemdUnit_SecurityExposure_AtMost1Point4()
+    {
+        var exposure = await ExposureAsync(CopyUnitWithStandInBinary());
+
+        Assert.True(exposure <= 1.4m, $"exposure {exposure} > 1.4");
+    }
+
+    [Fact]
+    public async Task SystemdUnit_WithoutProtectSystem_ExposureRises()
+    {
+        var copy = CopyUnitWithStandInBinary();
+        File.WriteAllLines(copy, File.ReadAllLines(copy).Where(line => !line.StartsWith("ProtectSystem=", StringComparison.Ordinal)
+            && !line.StartsWith("PrivateDevices=", StringComparison.Ordinal)));
+
+        Assert.True(await ExposureAsync(copy) > 1.4m);
+    }
+
     [Theory]
     [InlineData("Service", "Type", "notify")]
     [InlineData("Service", "ExecStart", "/opt/molecule-guardian/molecule-guardian run")]
@@ -88,6 +110,15 @@ public sealed class SystemdUnitTests : IDisposable
         var lines = File.ReadAllLines(RepoPaths.Of("deploy", "systemd", "molecule-guardian.default"));
 
         Assert.Contains("MOLECULE_PLATFORM_AGENT_IMAGE_BAKED=1", lines);
+    }
+
+    private static async Task<decimal> ExposureAsync(string unit)
+    {
+        var analyze = RequiredTool.Find("systemd-analyze", "systemd");
+        var (exitCode, output) = await ProcessRunner.RunToolAsync(analyze, "security", "--offline=yes", "--no-pager", unit);
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"Overall exposure level for [^:]+: (\d+\.\d+)");
+        Assert.True(exitCode == 0 && match.Success, $"systemd-analyze security exited {exitCode}:\n{output}");
+        return decimal.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private string CopyUnitWithStandInBinary()

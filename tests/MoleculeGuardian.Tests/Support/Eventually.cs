@@ -30,4 +30,29 @@ internal static class Eventually
 
         return true;
     }
+
+    /// <summary>The same for a condition that has to ask another process (podman, systemctl); polled every 100 ms.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, Func<Task<string>>? context = null)
+    {
+        if (!await WithinAsync(condition, timeout ?? DefaultTimeout))
+        {
+            Assert.Fail($"Timed out after {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s waiting for: {what}\n{(context is null ? "" : await context())}");
+        }
+    }
+
+    public static async Task<bool> WithinAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
 }
