@@ -34,6 +34,12 @@ public sealed class SettingsFileStore
 
     public UnixFileMode NewFileMode { get; }
 
+    /// <summary>
+    /// When the last successful <see cref="Replace"/> renamed the new file into place: the moment readers began to see
+    /// it, before the verification and the directory flush that follow.
+    /// </summary>
+    public DateTimeOffset? LastRenamedAt { get; private set; }
+
     /// <summary>The guardian's own temporary files start with this; watchers ignore them by name.</summary>
     public string TempPrefix => "." + FileName + TempMarker;
 
@@ -255,6 +261,7 @@ public sealed class SettingsFileStore
         try
         {
             _fs.Rename(temp, SettingsPath, RenameMode.NoReplace);
+            LastRenamedAt = _time.GetUtcNow();
             return ReplaceOutcome.Replaced;
         }
         catch (PosixException ex) when (ex.ErrorNumber == Errno.EEXIST)
@@ -270,6 +277,7 @@ public sealed class SettingsFileStore
             }
 
             _fs.Rename(temp, SettingsPath, RenameMode.Replace);
+            LastRenamedAt = _time.GetUtcNow();
             return ReplaceOutcome.Replaced;
         }
     }
@@ -281,14 +289,17 @@ public sealed class SettingsFileStore
             return ReplaceOutcome.Conflict;
         }
 
+        DateTimeOffset renamedAt;
         try
         {
             _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
+            renamedAt = _time.GetUtcNow();
         }
         catch (PosixException ex) when (ex.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
         {
             // No RENAME_EXCHANGE here: the fingerprint check above is all the protection there is.
             _fs.Rename(temp, SettingsPath, RenameMode.Replace);
+            LastRenamedAt = _time.GetUtcNow();
             return ReplaceOutcome.Replaced;
         }
         catch (PosixException ex) when (ex.ErrorNumber == Errno.ENOENT)
@@ -309,6 +320,7 @@ public sealed class SettingsFileStore
             && !(lease == LeaseResult.Granted && _fs.LeaseBreaking(displaced, temp)))
         {
             TryUnlink(temp);
+            LastRenamedAt = renamedAt;
             return ReplaceOutcome.Replaced;
         }
 

@@ -10,11 +10,18 @@ public sealed class FightDetector(int threshold, TimeProvider time)
     private readonly Queue<DateTimeOffset> _heals = new();
     private DateTimeOffset _lastWarning = DateTimeOffset.MinValue;
 
-    /// <summary>Records a heal that wrote; returns the heal count of the last minute when it is time to warn.</summary>
-    public int? RecordHeal()
+    /// <summary>
+    /// Records heals that found the entry out (each one wrote, or lost the race to write); returns the count of the
+    /// last minute when it is time to warn.
+    /// </summary>
+    public int? RecordHeals(int count)
     {
         var now = time.GetUtcNow();
-        _heals.Enqueue(now);
+        for (var i = 0; i < count; i++)
+        {
+            _heals.Enqueue(now);
+        }
+
         while (_heals.Peek() <= now - Window)
         {
             _heals.Dequeue();
@@ -28,4 +35,7 @@ public sealed class FightDetector(int threshold, TimeProvider time)
         _lastWarning = now;
         return _heals.Count;
     }
+
+    /// <summary>Records one heal; see <see cref="RecordHeals"/>.</summary>
+    public int? RecordHeal() => RecordHeals(1);
 }

@@ -28,13 +28,14 @@ public sealed class GuardianService : BackgroundService
     private readonly FightDetector _fight;
     private readonly ITimer _retry;
     private readonly ITimer _settle;
+    private readonly MemoryTrimmer _trimmer;
     private ITimer? _resync;
     private int _failures;
     private string? _lastRefusal;
     private long _healStarted;
 
     public GuardianService(Healer healer, IOptions<GuardianOptions> options, PlatformAgentGate gate, IFileSystemCalls fs,
-        TimeProvider time, ILogger<GuardianService> log, Func<string, FileSystemWatcher>? createWatcher = null)
+        TimeProvider time, ILogger<GuardianService> log, Func<string, FileSystemWatcher>? createWatcher = null, MemoryTrimmer? trimmer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _healer = healer;
@@ -52,6 +53,7 @@ public sealed class GuardianService : BackgroundService
         _fight = new FightDetector(_options.FightThresholdPerMinute, time);
         _retry = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _settle = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Settle), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _trimmer = trimmer ?? MemoryTrimmer.ForThisProcess();
     }
 
     /// <summary>
@@ -166,17 +168,16 @@ public sealed class GuardianService : BackgroundService
 
         React(report);
         _debouncer.Completed();
+        if (!_debouncer.Running)
+        {
+            _trimmer.Idle();
+        }
     }
 
     private void React(HealReport report)
     {
         // Torn: the next change looks again at once; this timer only covers a file that stays as it is.
         _settle.Change(report.Status == HealStatus.Torn ? report.SettleIn ?? _options.SettleDelay : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        if (report.Status is HealStatus.Torn)
-        {
-            return;
-        }
-
         if (report.Status == HealStatus.Refused)
         {
             // Once per distinct refusal: the periodic re-check keeps looking without filling the log.
@@ -189,8 +190,30 @@ public sealed class GuardianService : BackgroundService
             return;
         }
 
+        // Every time the guardian found the entry out counts, won or lost: in a storm of evicting writes most heals
+        // lose the race to the next write and end on its torn file, not in a write of their own.
+        var restores = report.Conflicts + (report.Status == HealStatus.Healed ? 1 : 0);
+        if (restores > 0 && _fight.RecordHeals(restores) is { } heals)
+        {
+            Log.FightingAnotherWriter(_log, heals);
+        }
+
+        if (report.Status is HealStatus.Torn)
+        {
+            return;
+        }
+
         _lastRefusal = null;
-        if (report.Status is HealStatus.Failed or HealStatus.Conflict)
+
+        if (report.Status == HealStatus.Conflict)
+        {
+            // The change that beat the heal has already asked for the next one; the timer is only a safety net for
+            // a lost event, so it neither backs off nor warns (a fight is reported as such, above).
+            _retry.Change(_options.RetryMinDelay, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        if (report.Status == HealStatus.Failed)
         {
             _failures++;
             var delay = RetryDelay(_failures, _options.RetryMinDelay, _options.RetryMaxDelay);
@@ -203,10 +226,6 @@ public sealed class GuardianService : BackgroundService
 
         _failures = 0;
         _retry.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        if (report.Status == HealStatus.Healed && _fight.RecordHeal() is { } heals)
-        {
-            Log.FightingAnotherWriter(_log, heals);
-        }
     }
 
     /// <summary>Capped exponential backoff: min, 2×min, 4×min, … up to max.</summary>

@@ -41,8 +41,9 @@ public enum HealStatus
 /// file the heal replaced to the heal's rename. Null when there was no file to date it by.
 /// </param>
 /// <param name="SettleIn">For <see cref="HealStatus.Torn"/>: when to look again if the file does not change first.</param>
+/// <param name="Conflicts">How many times this heal had a write to make and lost the race to another writer.</param>
 public sealed record HealReport(HealStatus Status, IReadOnlyList<HealChange> Changes, string? Quarantined = null, string? Detail = null, int Bytes = 0,
-    TimeSpan? AbsentFor = null, TimeSpan? SettleIn = null)
+    TimeSpan? AbsentFor = null, TimeSpan? SettleIn = null, int Conflicts = 0)
 {
     public static HealReport Of(HealStatus status, string? detail = null) => new(status, [], Detail: detail);
 

@@ -34,6 +34,7 @@ public sealed class Healer
     private readonly GuardianMetrics _metrics;
     private TornRead? _torn;
     private bool _lastPresent;
+    private int _conflicts;
 
     public Healer(SettingsFileStore store, IOptions<GuardianOptions> options, TimeProvider time, ILogger<Healer> log, GuardianMetrics metrics)
     {
@@ -59,10 +60,11 @@ public sealed class Healer
     public HealReport Heal(HealTrigger trigger, bool dryRun = false)
     {
         var started = _time.GetTimestamp();
+        _conflicts = 0;
         HealReport report;
         try
         {
-            report = HealCore(dryRun);
+            report = HealCore(dryRun) with { Conflicts = _conflicts };
         }
         catch (PosixException ex)
         {
@@ -183,6 +185,7 @@ public sealed class Healer
                 return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read));
             }
 
+            _conflicts++;
             _metrics.Conflict();
             Log.WriteConflict(_log, round + 1);
         }
@@ -219,16 +222,19 @@ public sealed class Healer
 
     private static HealReport Torn(TimeSpan settleIn) => new(HealStatus.Torn, [], SettleIn: settleIn);
 
-    /// <summary>From the replaced file's last modification (the write that evicted the entry) to now, just after the rename.</summary>
+    /// <summary>
+    /// From the replaced file's last modification (the write that evicted the entry) to our rename. The kernel stamps
+    /// mtime from a coarse clock (a scheduler tick, up to 4 ms early at HZ=250), so this errs long, never short.
+    /// </summary>
     private TimeSpan? AbsentSince(SettingsRead replaced)
     {
-        if (replaced.Stat is not { } stat)
+        if (replaced.Stat is not { } stat || _store.LastRenamedAt is not { } renamed)
         {
             return null;
         }
 
         var modified = DateTimeOffset.UnixEpoch.AddTicks(stat.MtimeNs / 100);
-        return TimeSpan.FromTicks(Math.Max(0, (_time.GetUtcNow() - modified).Ticks));
+        return TimeSpan.FromTicks(Math.Max(0, (renamed - modified).Ticks));
     }
 
     /// <summary>The last bad read: when it was first seen as it is, and since when every read has been bad.</summary>

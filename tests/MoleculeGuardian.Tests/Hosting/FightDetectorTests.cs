@@ -97,4 +97,26 @@ public sealed class FightDetectorTests
         _time.Advance(S(59.999));
         Assert.Equal(2, detector.RecordHeal());
     }
+
+    [Fact]
+    public void RecordHeals_ABatchCrossingTheThreshold_WarnsWithTheWholeCount()
+    {
+        // One heal that lost five races found the entry out five times.
+        var detector = new FightDetector(10, _time);
+
+        Assert.Null(detector.RecordHeals(5));
+        Assert.Null(detector.RecordHeals(5));
+        Assert.Equal(15, detector.RecordHeals(5));
+    }
+
+    [Fact]
+    public void RecordHeals_ABatchOlderThanAMinute_NoLongerCounts()
+    {
+        var detector = new FightDetector(10, _time);
+        Assert.Null(detector.RecordHeals(10));
+
+        _time.Advance(S(60));
+
+        Assert.Null(detector.RecordHeals(10));
+    }
 }

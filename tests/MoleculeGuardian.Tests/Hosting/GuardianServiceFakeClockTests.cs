@@ -202,4 +202,28 @@ public sealed class GuardianServiceFakeClockTests
         Assert.Equal(1, guardian.Log.Count("\"Name\":\"WriteConflict\""));
         Assert.Equal(12, SettingsFiles.Generation(guardian.SettingsPath));
     }
+
+    [Fact]
+    public async Task WritesThatKeepLosingRaces_AreAFightNotAStreamOfRetryWarnings()
+    {
+        await using var guardian = await StartAsync(new() { ["Guardian:FightThresholdPerMinute"] = "5" }, writeFile: false);
+        var healsBefore = guardian.Heals;
+
+        // Another writer beats each of the guardian's next 12 writes; the guardian never gets one through until then.
+        var beaten = 0;
+        _fs.Before = (op, _, _) =>
+        {
+            if (op == FsOp.CreateExclusive && Interlocked.Increment(ref beaten) <= 12)
+            {
+                SettingsFiles.WriteByRename(guardian.SettingsPath, SettingsFiles.WithoutProtected(beaten));
+            }
+        };
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(0));
+
+        await guardian.WaitHealedAndQuietAsync(healsBefore);
+        Assert.Equal(12, guardian.Log.Count("\"Name\":\"WriteConflict\""));
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"FightingAnotherWriter\""));
+        Assert.Equal(0, guardian.Log.Count("\"Name\":\"RetryScheduled\""));
+        Assert.Equal(12, SettingsFiles.Generation(guardian.SettingsPath));
+    }
 }

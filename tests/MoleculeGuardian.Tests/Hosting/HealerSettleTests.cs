@@ -242,6 +242,26 @@ public sealed class HealerSettleTests : IDisposable
     }
 
     [Fact]
+    public void Heal_SlowDirectoryFlushAfterTheRename_IsNotCountedAsAbsence()
+    {
+        // Readers see the entry from the rename on; the directory fsync after it only makes the rename durable.
+        SettingsFiles.WriteInPlace(_path, SettingsFiles.WithoutProtected());
+        var modified = DateTimeOffset.UnixEpoch.AddTicks(TestPosix.Stat(_path).MtimeNs / 100);
+        _time.SetUtcNow(modified + TimeSpan.FromMilliseconds(3));
+        _fs.Before = (op, _, _) =>
+        {
+            if (op == FsOp.FsyncDirectory)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+            }
+        };
+
+        var report = _healer.Heal(HealTrigger.Watch);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(3), report.AbsentFor);
+    }
+
+    [Fact]
     public void Heal_EvictingWriteDatedAfterNow_ReportsZeroNotANegativeTime()
     {
         SettingsFiles.WriteInPlace(_path, SettingsFiles.WithoutProtected());
@@ -271,6 +291,7 @@ public sealed class HealerSettleTests : IDisposable
         var report = healer.Heal(HealTrigger.Watch);
 
         Assert.Equal(HealStatus.Conflict, report.Status);
+        Assert.Equal(Healer.MaxConflictRounds, report.Conflicts);
         Assert.Equal(Healer.MaxConflictRounds, _fs.Calls(FsOp.CreateExclusive));
         Assert.Equal(Healer.MaxConflictRounds, _log.Count("WriteConflict"));
         Assert.Equal(Healer.MaxConflictRounds, conflicts.Sum());
@@ -293,6 +314,7 @@ public sealed class HealerSettleTests : IDisposable
         var report = _healer.Heal(HealTrigger.Watch);
 
         Assert.Equal(HealStatus.Healed, report.Status);
+        Assert.Equal(1, report.Conflicts);
         Assert.Equal(1, _log.Count("WriteConflict"));
         Assert.Equal(1, SettingsFiles.Generation(_path));
         Assert.True(SettingsFiles.Complies(_path));
