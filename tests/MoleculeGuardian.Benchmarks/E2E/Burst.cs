@@ -15,7 +15,7 @@ namespace MoleculeGuardian.Benchmarks.E2E;
 /// </summary>
 internal sealed record BurstRun(int HeartbeatReads, int HeartbeatMissing, int HeartbeatTorn, double WindowMs, double AbsentShareOfTime,
     double WorstStretchMs, double WorstHeartbeatStretchMs, List<double> EvictionRestoreMs, int SubjectWrites, int LostUpdates,
-    int NaturalEvictions, double LatestMergeMs, List<double> MergeWriteMs, List<BurstHeal> Heals, Dictionary<int, int> Events);
+    int NaturalEvictions, double LatestMergeMs, List<double> MergeWriteMs, double ObserverPollMicros, List<BurstHeal> Heals, Dictionary<int, int> Events);
 
 /// <summary>A heal line during a burst: received <paramref name="AtMs"/> after the first merge, with the guardian's own numbers.</summary>
 internal sealed record BurstHeal(double AtMs, double? DurationMs, double? AbsentMs);
@@ -63,13 +63,14 @@ internal static class Burst
         var stop = 0;
         var heartbeat = new List<(long At, Sight Sight)>();
         var fine = new List<(long At, Sight Sight)>();
+        var observer = new Observer();
         var threads = new[]
         {
             new Thread(() => Heartbeat(path, heartbeat, new Random(random.Next()), () => Volatile.Read(ref stop) != 0)) { Name = "heartbeat" },
             new Thread(() =>
             {
                 Native.MinimizeTimerSlack();
-                fine.AddRange(new Observer().Record(path, () => Volatile.Read(ref stop) != 0));
+                fine.AddRange(observer.Record(path, () => Volatile.Read(ref stop) != 0));
             }) { Name = "observer" },
         };
         foreach (var thread in threads)
@@ -126,8 +127,9 @@ internal static class Burst
             merger.NaturalEvictions,
             latest,
             writes,
+            observer.PollPeriodMicros,
             [.. running.HealsSince(healsBefore).Select(h => new BurstHeal(Stats.Ms(first, h.At), h.DurationMs, h.AbsentMs))],
-            running.EventCounts().Where(e => e.Value != eventsBefore.GetValueOrDefault(e.Key)).ToDictionary(e => e.Key, e => e.Value - eventsBefore.GetValueOrDefault(e.Key)));
+            running.EventsSince(eventsBefore));
     }
 
     /// <summary>

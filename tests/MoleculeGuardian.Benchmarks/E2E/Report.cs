@@ -84,7 +84,7 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
             + $"baseline {Misses(b, WriteKind.InPlace)} / {Misses(b, WriteKind.RenameReplace)}. "
             + $"Relapses (the entry seen, then gone again before it stayed {Exposure.Hold.TotalMilliseconds:0} ms): guardian {Relapses(g)}, baseline {Relapses(b)}; "
             + $"guardian absent until back for good, p50 / p99 / worst {F(gGood.P50)} / {F(gGood.P99)} / {F(gGood.Max)} ms. "
-            + $"Burst: heartbeat reads that could not parse (a merge mid-write, which no subject can prevent) guardian {gTorn}, baseline {bTorn}; "
+            + $"Burst: the observer beside the heartbeat polled every {F(Stats.Median(g.Bursts.Concat(b.Bursts).Select(r => r.ObserverPollMicros)))} µs (median over bursts); heartbeat reads that could not parse (a merge mid-write, which no subject can prevent) guardian {gTorn}, baseline {bTorn}; "
             + $"a merge's own open(O_TRUNC) → end of write, p50 / p99 / worst {Three(mergeWrites)} ms; "
             + $"entry back after each evicting merge, p50 / worst: guardian {F(evictions.P50)} / {F(evictions.Max)} ms, baseline {F(bEvictions.P50)} / {F(bEvictions.Max)} ms; "
             + $"subject writes per burst: guardian {F(Stats.Median(g.Bursts.Select(r => (double)r.SubjectWrites)))}, baseline {F(Stats.Median(b.Bursts.Select(r => (double)r.SubjectWrites)))} (median); "

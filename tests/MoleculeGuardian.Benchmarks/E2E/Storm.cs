@@ -5,7 +5,7 @@ namespace MoleculeGuardian.Benchmarks.E2E;
 /// <summary>
 /// One storm (issue 8, item 3): back-to-back plain writes that keep the entry, or that each evict it. CPU is the
 /// subject's process tree from the first write until it settled (or the cap), in seconds. Writes are the subject's
-/// heal lines, during the storm and after it. <see cref="RestoredMs"/> (evicting storms): from the end of the last
+/// heal lines, during the storm and after it (by when the harness received them). <see cref="RestoredMs"/> (evicting storms): from the end of the last
 /// write to the first read that finds the entry.
 /// </summary>
 internal sealed record StormRun(bool Evicting, int Writes, double StormSeconds, double CpuSeconds, int WritesDuring, int WritesAfter,
@@ -46,12 +46,12 @@ internal static class Storm
         var settle = Stopwatch.GetElapsedTime(end).TotalSeconds - (settled ? 1 : 0);
         var cpuUsed = ProcTree.CpuSeconds(running.Pid) - cpu;
         var lines = running.HealsSince(heals);
-        var after = running.EventCounts();
+        var after = running.EventsSince(events);
         var memory = ProcTree.Memory(running.Pid);
         return new StormRun(evicting, writes, Stats.Ms(start, end) / 1000, cpuUsed,
             lines.Count(l => l.At <= end), lines.Count(l => l.At > end), settled, settle, restored,
-            after.GetValueOrDefault(GuardianSubject.FightingEvent) - events.GetValueOrDefault(GuardianSubject.FightingEvent),
-            after.Where(e => e.Value != events.GetValueOrDefault(e.Key)).ToDictionary(e => e.Key, e => e.Value - events.GetValueOrDefault(e.Key)),
+            after.GetValueOrDefault(GuardianSubject.FightingEvent),
+            after,
             memory.RssMiB, memory.HwmMiB);
     }
 

@@ -154,6 +154,10 @@ internal sealed class RunningSubject(Subject subject, Process process) : IDispos
         }
     }
 
+    /// <summary>The guardian's events by id since <paramref name="before"/> (an earlier <see cref="EventCounts"/>).</summary>
+    public Dictionary<int, int> EventsSince(Dictionary<int, int> before) =>
+        EventCounts().Select(e => (e.Key, Count: e.Value - before.GetValueOrDefault(e.Key))).Where(e => e.Count > 0).ToDictionary(e => e.Key, e => e.Count);
+
     /// <summary>The first warning and error lines of the guardian (CLEF), for the report's evidence.</summary>
     public List<string> Warnings()
     {
