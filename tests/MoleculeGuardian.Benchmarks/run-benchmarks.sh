@@ -10,7 +10,7 @@
 #      It prints the table, the notes, the AbsentMs comparison and the floor (table.md) and writes every raw number
 #      to e2e.json.
 # Needs: the .NET 10 SDK, clang and zlib1g-dev (Native AOT), inotify-tools and jq (the baseline).
-# Takes about 10 minutes on 2 vCPUs (BenchmarkDotNet ~3, end to end ~7). Run it on a quiet machine: the absent
+# Takes about 10 minutes on 2 vCPUs (publish and BenchmarkDotNet ~4, end to end ~5.5). Run it on a quiet machine: the absent
 # times are a few ms, and other load shows up in them directly.
 # Environment: E2E_ARGS adds harness options (e.g. E2E_ARGS="--runs 20 --idle-seconds 5" while developing; the
 # reported numbers use the defaults: 200 evicting writes of each kind, 5 bursts, storms of 1,500 writes, 60 s idle),
