@@ -16,11 +16,12 @@ internal enum WriteKind
 /// in-place write, the rename for a rename-replace). <see cref="AbsentMs"/> ends at the first read that finds the
 /// entry; <see cref="BackForGoodMs"/> at its last return before it stayed for <see cref="Exposure.Hold"/>
 /// (they differ only after a relapse). <see cref="WriteMs"/> is the writer's own part: open(O_TRUNC) until write(2)
-/// returned (the file is empty meanwhile), or the rename. <see cref="MtimeLagMs"/> is the evicting file's mtime minus
+/// returned (the file is empty meanwhile), or the rename; <see cref="CloseMs"/> the writer's close(2) after it (the
+/// guardian cannot swap its file in while the writer still has the old one open: its write lease is refused). <see cref="MtimeLagMs"/> is the evicting file's mtime minus
 /// the wall clock at the start, which the guardian's own AbsentMs counts from.
 /// </summary>
 internal sealed record ExposureRun(WriteKind Kind, bool Miss, double AbsentMs, double BackForGoodMs, int Relapses, double WriteMs,
-    double MtimeLagMs, int HealLines, double? GuardianAbsentMs, double? GuardianDurationMs);
+    double CloseMs, double MtimeLagMs, int HealLines, double? GuardianAbsentMs, double? GuardianDurationMs);
 
 /// <summary>Absent time after one evicting write (issue 8, item 1), with the guardian's own AbsentMs beside it (item 5).</summary>
 internal static class Exposure
@@ -95,6 +96,7 @@ internal static class Exposure
             back is { } b ? Stats.Ms(write.Start, b) : double.NaN,
             relapses,
             Stats.Ms(write.Start, write.Written),
+            Stats.Ms(write.Written, write.End),
             (mtime - startUtc).TotalMilliseconds,
             lines.Count,
             lines.Count > 0 ? lines[0].AbsentMs : null,

@@ -26,8 +26,7 @@ internal static unsafe partial class Native
     }
 
     /// <summary>
-    /// Stopwatch ticks of one write: before open(2), after write(2) (the content is in the file), after close(2).
-    /// On ext4 a close after a truncating rewrite starts writeback (auto_da_alloc), so Written and End can differ by ms.
+    /// Stopwatch ticks of one write: before open(2), after the write (the content is in the file), after close(2).
     /// </summary>
     public readonly record struct WriteTimes(long Start, long Written, long End, DateTime MtimeUtc);
 
