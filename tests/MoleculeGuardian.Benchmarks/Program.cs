@@ -10,11 +10,20 @@ using MoleculeGuardian.Benchmarks.E2E;
 //   e2e --binary <published molecule-guardian> [options]           the end-to-end harness against the baseline
 const string Usage = """
     usage: MoleculeGuardian.Benchmarks bdn [--results-json FILE] [BenchmarkDotNet args, e.g. --job short --filter '*']
-           MoleculeGuardian.Benchmarks e2e --binary PATH [--baseline SCRIPT] [--start-runs 21] [--reassert-runs 100]
-                                       [--storm-writes 1500] [--idle-seconds 60] [--debounce-ms 10] [--file-bytes 4096]
-                                       [--work-dir DIR] [--bdn-results FILE] [--json-out FILE]
+           MoleculeGuardian.Benchmarks e2e --binary PATH [--baseline SCRIPT] [--runs 200] [--bursts 5] [--storm-writes 1500]
+                                       [--storm-cap-seconds 60] [--start-runs 21] [--idle-seconds 60] [--floor-runs 500]
+                                       [--file-bytes 4096] [--work-dir DIR] [--bdn-results FILE] [--json-out FILE]
                                        [--only guardian|baseline]
+      --runs         evicting writes of each kind (in place, rename-replace) per subject, for the absent time
+      --bursts       boot bursts per subject (30 merges in 1.5 s, every 5th evicting, heartbeat every 2 ms)
+      --storm-writes back-to-back writes per storm (one storm keeping the entry, one evicting it)
+      --storm-cap-seconds  how long a subject may take to settle after a storm or burst (the jq loop needs it)
+    The guardian always runs at its shipped defaults.
     """;
+// Unknown options are refused: one from an older harness (--debounce-ms, --reassert-runs) would otherwise be ignored
+// silently and the run mistaken for what it is not.
+string[] e2eOptions = ["binary", "baseline", "runs", "bursts", "storm-writes", "storm-cap-seconds", "start-runs", "idle-seconds",
+    "floor-runs", "file-bytes", "work-dir", "bdn-results", "json-out", "only"];
 
 if (args.Length == 0)
 {
@@ -28,7 +37,7 @@ switch (args[0])
     case "bdn":
         return RunBdn(rest);
     case "e2e":
-        return RunE2e(rest);
+        return RunE2e(rest, e2eOptions, Usage);
     default:
         Console.Error.WriteLine(Usage);
         return 2;
@@ -70,23 +79,24 @@ static int RunBdn(string[] args)
     return rows.Count > 0 ? 0 : 1;
 }
 
-static int RunE2e(string[] args)
+static int RunE2e(string[] args, string[] known, string usage)
 {
     var map = new Dictionary<string, string>(StringComparer.Ordinal);
     for (var i = 0; i + 1 < args.Length; i += 2)
     {
-        if (!args[i].StartsWith("--", StringComparison.Ordinal))
+        var key = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : null;
+        if (key is null || !known.Contains(key))
         {
-            Console.Error.WriteLine($"unexpected argument '{args[i]}'\n{Usage}");
+            Console.Error.WriteLine($"unknown option '{args[i]}'\n{usage}");
             return 2;
         }
 
-        map[args[i][2..]] = args[i + 1];
+        map[key] = args[i + 1];
     }
 
     if (args.Length % 2 != 0 || !map.TryGetValue("binary", out var binary))
     {
-        Console.Error.WriteLine(Usage);
+        Console.Error.WriteLine(usage);
         return 2;
     }
 
@@ -95,11 +105,13 @@ static int RunE2e(string[] args)
     {
         Binary = Path.GetFullPath(binary),
         BaselineScript = Path.GetFullPath(map.GetValueOrDefault("baseline") ?? Path.Combine(AppContext.BaseDirectory, "baseline", "inotifywait-jq.sh")),
-        StartRuns = Int("start-runs", 21),
-        ReassertRuns = Int("reassert-runs", 100),
+        Runs = Int("runs", 200),
+        Bursts = Int("bursts", 5),
         StormWrites = Int("storm-writes", 1500),
+        StormCapSeconds = Int("storm-cap-seconds", 60),
+        StartRuns = Int("start-runs", 21),
         IdleSeconds = Int("idle-seconds", 60),
-        Debounce = TimeSpan.FromMilliseconds(Int("debounce-ms", 10)),
+        FloorRuns = Int("floor-runs", 500),
         FileBytes = Int("file-bytes", 4096),
         WorkDir = map.GetValueOrDefault("work-dir"),
         BdnResults = map.GetValueOrDefault("bdn-results"),

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace MoleculeGuardian.Benchmarks.E2E;
 
@@ -13,15 +12,19 @@ internal sealed class HarnessOptions
 
     public int StartRuns { get; init; } = 21;
 
-    public int ReassertRuns { get; init; } = 100;
+    /// <summary>Evicting writes of each kind (in place, rename-replace) per subject.</summary>
+    public int Runs { get; init; } = 200;
+
+    public int Bursts { get; init; } = 5;
 
     public int StormWrites { get; init; } = 1500;
 
+    /// <summary>How long a subject may take to settle after a storm or burst before it is measured as it is.</summary>
+    public int StormCapSeconds { get; init; } = 60;
+
     public int IdleSeconds { get; init; } = 60;
 
-    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(10);
-
-    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(2);
+    public int FloorRuns { get; init; } = 500;
 
     public int FileBytes { get; init; } = 4096;
 
@@ -35,44 +38,23 @@ internal sealed class HarnessOptions
     public string? Only { get; init; }
 }
 
-/// <summary>Measurements of one subject.</summary>
+/// <summary>Everything measured of one subject, raw; <see cref="Report"/> turns it into the table.</summary>
 internal sealed class SubjectResult
 {
     public List<double> StartMs { get; } = [];
 
-    public List<double> RenameMs { get; } = [];
+    public List<ExposureRun> Exposure { get; set; } = [];
 
-    public List<double> InPlaceMs { get; } = [];
+    /// <summary>The guardian's log events by id, from its start to the end of the absent-time runs.</summary>
+    public Dictionary<int, int> ExposureEvents { get; set; } = [];
 
-    public int Misses { get; set; }
+    public List<BurstRun> Bursts { get; set; } = [];
 
-    /// <summary>The guardian's own "DurationMs" of the heals during the re-assert runs (read, transform, durable write).</summary>
-    public List<double> ReassertHealDurationsMs { get; } = [];
+    public StormRun? KeepStorm { get; set; }
 
-    public double StormSeconds { get; set; }
+    public StormRun? EvictStorm { get; set; }
 
-    public double StormCpuSeconds { get; set; }
-
-    public int StormHealsDuring { get; set; }
-
-    public int StormHealsTotal { get; set; }
-
-    public double SettleSeconds { get; set; }
-
-    public double IdleCpuMsPerMinute { get; set; }
-
-    public double IdleSecondsMeasured { get; set; }
-
-    /// <summary>The same from utime+stime of /proc/&lt;pid&gt;/stat, whose resolution is 10 ms.</summary>
-    public double IdleTicksMsPerMinute { get; set; }
-
-    public double RssAfterStartMiB { get; set; }
-
-    public double RssAfterStormMiB { get; set; }
-
-    public double HwmMiB { get; set; }
-
-    public int ProcessesAtIdle { get; set; }
+    public IdleRun? Idle { get; set; }
 
     public double Heal64KbMicros { get; set; } = double.NaN;
 
@@ -80,38 +62,41 @@ internal sealed class SubjectResult
 }
 
 /// <summary>
-/// Runs the published guardian and the inotifywait + jq baseline as processes against temp directories and measures
-/// them the same way. "The file holds the entry" is detected by polling: every ~0.1-0.2 ms the harness reads the file
-/// and looks for the protected key (clock_nanosleep of 50 µs between reads, timer slack 1 ns). Polling, not a FileSystemWatcher, so the
-/// observer is independent of inotify (the mechanism under test), cannot miss or coalesce an event, and its error is
-/// bounded by the poll period, which is measured and printed.
+/// Runs the published guardian (at its shipped defaults) and the inotifywait + jq baseline as processes against
+/// temp directories and measures them the same way, one after the other, in one run: the absent time after an
+/// evicting write, a boot burst of plugin merges under a 2 ms heartbeat, write storms, start, idle and memory; then
+/// the physical floor of the same directory. Whether the file holds the entry is seen by an <see cref="Observer"/>
+/// that polls the file every ~0.1-0.2 ms, independent of inotify.
 /// </summary>
 internal sealed class Harness(HarnessOptions options)
 {
-    private static readonly byte[] ProtectedKey = "\"molecule-platform\""u8.ToArray();
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly Random _random = new(20_251_123);
-    private long _polls;
-    private long _pollTicks;
-    private byte[] _needsHeal = [];
+    private readonly Observer _observer = new();
 
     public int Run()
     {
+        var started = Stopwatch.GetTimestamp();
         var root = Path.Combine(options.WorkDir ?? Path.GetTempPath(), $"guardian-e2e-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         Native.MinimizeTimerSlack();
         try
         {
-            _needsHeal = SettingsGenerator.Generate(options.FileBytes).NeedsHeal;
-            Console.Error.WriteLine($"e2e: settings file of {_needsHeal.Length} bytes in {root}");
-            var guardian = options.Only is null or "guardian" ? Measure(new GuardianSubject(options.Binary), Path.Combine(root, "guardian")) : new SubjectResult();
-            var baseline = options.Only is null or "baseline" ? Measure(new BaselineSubject(options.BaselineScript), Path.Combine(root, "baseline")) : new SubjectResult();
+            var (needsHeal, healthy) = SettingsGenerator.Generate(options.FileBytes);
+            Console.Error.WriteLine($"e2e: settings file of {needsHeal.Length} bytes in {root}");
+            var guardian = options.Only is null or "guardian" ? Measure(new GuardianSubject(options.Binary), Path.Combine(root, "guardian"), needsHeal, healthy) : new SubjectResult();
+            var baseline = options.Only is null or "baseline" ? Measure(new BaselineSubject(options.BaselineScript), Path.Combine(root, "baseline"), needsHeal, healthy) : new SubjectResult();
+            Console.Error.WriteLine($"e2e: physical floor, {options.FloorRuns} runs of each step");
+            var floor = Floor.Measure(Path.Combine(root, "floor"), needsHeal, options.FloorRuns, _random);
             ReadBdn(guardian);
-            MeasureJq64Kb(baseline, root);
-            Print(guardian, baseline);
+            baseline.Heal64KbMicros = Jq64Kb(root);
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var report = new Report(options, guardian, baseline, floor, needsHeal.Length, _observer.PollPeriodMicros, elapsed);
+            Console.WriteLine(report.Render());
             if (options.JsonOut is { } path)
             {
-                File.WriteAllText(path, JsonSerializer.Serialize(new { guardian, baseline }, JsonOptions));
+                var raw = new { options, fileBytes = needsHeal.Length, pollPeriodMicros = _observer.PollPeriodMicros, elapsedSeconds = elapsed.TotalSeconds, table = report.Rows, guardian, baseline, floor };
+                File.WriteAllText(path, JsonSerializer.Serialize(raw, JsonOptions));
             }
 
             return 0;
@@ -122,206 +107,54 @@ internal sealed class Harness(HarnessOptions options)
         }
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
 
-    private SubjectResult Measure(Subject subject, string dir)
+    private SubjectResult Measure(Subject subject, string dir, byte[] needsHeal, byte[] healthy)
     {
         var result = new SubjectResult();
+        var cap = TimeSpan.FromSeconds(options.StormCapSeconds);
         Directory.CreateDirectory(dir);
-        Console.Error.WriteLine($"e2e [{subject.Name}]: start to healed, {options.StartRuns} runs (+1 warm-up)");
+        Log(subject, $"start to healed, {options.StartRuns} runs (+1 warm-up)");
         for (var i = 0; i <= options.StartRuns; i++)
         {
-            var ms = StartToHealed(subject, Path.Combine(dir, $"start-{i}"));
+            var ms = StartToHealed(subject, Path.Combine(dir, $"start-{i}"), needsHeal);
             if (i > 0)
             {
                 result.StartMs.Add(ms);
             }
         }
 
-        Console.Error.WriteLine($"e2e [{subject.Name}]: re-assert, {options.ReassertRuns} rename-replaces and {options.ReassertRuns} in-place writes, Debounce {options.Debounce.TotalMilliseconds} ms");
-        Reassert(subject, Path.Combine(dir, "reassert"), result);
-
-        Console.Error.WriteLine($"e2e [{subject.Name}]: storm of {options.StormWrites} writes, then {options.IdleSeconds} s idle (default Debounce)");
-        StormAndIdle(subject, Path.Combine(dir, "storm"), result);
+        Log(subject, $"absent time, {options.Runs} in-place writes and {options.Runs} rename-replaces that evict the entry");
+        (result.Exposure, result.ExposureEvents) = Exposure.Measure(subject, Path.Combine(dir, "exposure"), needsHeal, healthy, options.Runs, _observer, _random);
+        Log(subject, $"boot burst x {options.Bursts}: {Burst.Merges} merges 50 ms apart, every {Burst.EvictEvery}th evicting, heartbeat every 2 ms");
+        result.Bursts = Burst.Measure(subject, Path.Combine(dir, "burst"), healthy, options.Bursts, cap, _random);
+        Log(subject, $"keep-storm: {options.StormWrites} writes that keep the entry (settling capped at {cap.TotalSeconds:0} s)");
+        result.KeepStorm = Storm.Measure(subject, Path.Combine(dir, "keep-storm"), healthy, healthy, evicting: false, options.StormWrites, cap, _observer);
+        Log(subject, $"evict-storm: {options.StormWrites} writes that each evict the entry");
+        result.EvictStorm = Storm.Measure(subject, Path.Combine(dir, "evict-storm"), healthy, needsHeal, evicting: true, options.StormWrites, cap, _observer);
+        Log(subject, $"idle for {options.IdleSeconds} s");
+        result.Idle = Storm.Idle(subject, Path.Combine(dir, "idle"), healthy, options.IdleSeconds, _observer);
         return result;
     }
 
-    private double StartToHealed(Subject subject, string dir)
+    private static void Log(Subject subject, string what) => Console.Error.WriteLine($"e2e [{subject.Name}] {DateTime.Now:HH:mm:ss}: {what}");
+
+    /// <summary>From process start to the file holding the entry (the file lacks it at start).</summary>
+    private double StartToHealed(Subject subject, string dir, byte[] needsHeal)
     {
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "settings.json");
-        File.WriteAllBytes(path, _needsHeal);
+        File.WriteAllBytes(path, needsHeal);
         var t0 = Stopwatch.GetTimestamp();
-        using var running = subject.Start(path, null);
-        var ms = WaitForEntry(path, t0);
-        if (double.IsNaN(ms))
-        {
-            throw new InvalidOperationException($"{subject.Name} did not heal within {Timeout}: {string.Join(" | ", running.Errors)}");
-        }
-
-        return ms;
-    }
-
-    private void Reassert(Subject subject, string dir, SubjectResult result)
-    {
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, "settings.json");
-        var temp = Path.Combine(dir, "settings.json.tmp");
-        File.WriteAllBytes(path, _needsHeal);
-        using var running = subject.Start(path, options.Debounce);
-        _ = WaitForEntry(path, Stopwatch.GetTimestamp());
-        Thread.Sleep(1000);
-        var startupHeals = running.HealDurationsMs.Count;
-
-        for (var i = 0; i < options.ReassertRuns; i++)
-        {
-            // The runtime's self-heal way: a temp file, then os.replace (rename(2)).
-            File.WriteAllBytes(temp, _needsHeal);
-            File.Move(temp, path, overwrite: true);
-            Record(result.RenameMs, WaitForEntry(path, Stopwatch.GetTimestamp()), result);
-            Quiet();
-        }
-
-        for (var i = 0; i < options.ReassertRuns; i++)
-        {
-            // The plugin merges' way: open(O_TRUNC), write, close, in place.
-            File.WriteAllBytes(path, _needsHeal);
-            Record(result.InPlaceMs, WaitForEntry(path, Stopwatch.GetTimestamp()), result);
-            Quiet();
-        }
-
-        result.ReassertHealDurationsMs.AddRange(running.HealDurationsMs.Skip(startupHeals));
-    }
-
-    private static void Record(List<double> into, double ms, SubjectResult result)
-    {
-        if (double.IsNaN(ms))
-        {
-            result.Misses++;
-        }
-        else
-        {
-            into.Add(ms);
-        }
-    }
-
-    /// <summary>Lets the subject's reaction to its own write pass, with jitter so no timer phase-locks to the loop.</summary>
-    private void Quiet() => Thread.Sleep(options.Debounce * 4 + TimeSpan.FromMilliseconds(40 + _random.Next(20)));
-
-    private void StormAndIdle(Subject subject, string dir, SubjectResult result)
-    {
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, "settings.json");
-        File.WriteAllBytes(path, _needsHeal);
-        using var running = subject.Start(path, null);
-        _ = WaitForEntry(path, Stopwatch.GetTimestamp());
-        Thread.Sleep(2000);
-        result.RssAfterStartMiB = ProcTree.Memory(running.Pid).RssMiB;
-
-        var cpuBefore = ProcTree.CpuSeconds(running.Pid);
-        var healsBefore = running.Heals.Count;
-        var stormStart = Stopwatch.GetTimestamp();
-        for (var i = 0; i < options.StormWrites; i++)
-        {
-            File.WriteAllBytes(path, _needsHeal);
-        }
-
-        var stormEnd = Stopwatch.GetTimestamp();
-        result.StormSeconds = Stopwatch.GetElapsedTime(stormStart, stormEnd).TotalSeconds;
-        result.SettleSeconds = Settle(running, path);
-        result.StormCpuSeconds = ProcTree.CpuSeconds(running.Pid) - cpuBefore;
-        var heals = running.Heals.Skip(healsBefore).ToList();
-        result.StormHealsTotal = heals.Count;
-        result.StormHealsDuring = heals.Count(t => t <= stormEnd);
-        var memory = ProcTree.Memory(running.Pid);
-        result.RssAfterStormMiB = memory.RssMiB;
-
-        Thread.Sleep(2000);
-        var idleStart = Stopwatch.GetTimestamp();
-        var cpuIdle = ProcTree.CpuSeconds(running.Pid);
-        var schedIdle = ProcTree.SchedNs(running.Pid);
-        Thread.Sleep(TimeSpan.FromSeconds(options.IdleSeconds));
-        var idleCpu = ProcTree.CpuSeconds(running.Pid) - cpuIdle;
-        var idleSched = ProcTree.SchedNs(running.Pid) - schedIdle;
-        result.IdleSecondsMeasured = Stopwatch.GetElapsedTime(idleStart).TotalSeconds;
-        result.IdleCpuMsPerMinute = idleSched / 1e6 * 60 / result.IdleSecondsMeasured;
-        result.IdleTicksMsPerMinute = idleCpu * 1000 * 60 / result.IdleSecondsMeasured;
-        memory = ProcTree.Memory(running.Pid);
-        result.HwmMiB = memory.HwmMiB;
-        result.ProcessesAtIdle = memory.Processes;
-    }
-
-    /// <summary>Waits until the file holds the entry, no heal line came for a second and the CPU time stood still for a second.</summary>
-    private double Settle(RunningSubject running, string path)
-    {
-        var start = Stopwatch.GetTimestamp();
-        var lastCpu = -1.0;
-        var stillSince = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromMinutes(3))
-        {
-            Thread.Sleep(100);
-            var cpu = ProcTree.CpuSeconds(running.Pid);
-            var lastHeal = running.Heals.LastOrDefault();
-            if (cpu != lastCpu || !Holds(path) || (lastHeal != 0 && Stopwatch.GetElapsedTime(lastHeal) < TimeSpan.FromSeconds(1)))
-            {
-                lastCpu = cpu;
-                stillSince = Stopwatch.GetTimestamp();
-            }
-            else if (Stopwatch.GetElapsedTime(stillSince) >= TimeSpan.FromSeconds(1))
-            {
-                return Stopwatch.GetElapsedTime(start).TotalSeconds - 1;
-            }
-        }
-
-        throw new InvalidOperationException("the subject did not settle within 3 minutes after the storm");
-    }
-
-    /// <summary>Milliseconds from <paramref name="t0"/> until the file holds the protected key, NaN on timeout.</summary>
-    private double WaitForEntry(string path, long t0)
-    {
-        var deadline = Timeout;
-        var last = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            if (Holds(path))
-            {
-                return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            }
-
-            if (Stopwatch.GetElapsedTime(t0) > deadline)
-            {
-                return double.NaN;
-            }
-
-            Native.SleepMicroseconds(50);
-            var now = Stopwatch.GetTimestamp();
-            _polls++;
-            _pollTicks += now - last;
-            last = now;
-        }
-    }
-
-    private readonly byte[] _buffer = new byte[4 * 1024 * 1024];
-
-    /// <summary>One open + read + close into a reused buffer: a few µs, so the poll period stays near the sleep.</summary>
-    private bool Holds(string path)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path);
-            var length = 0;
-            int read;
-            while (length < _buffer.Length && (read = RandomAccess.Read(handle, _buffer.AsSpan(length), length)) > 0)
-            {
-                length += read;
-            }
-
-            return _buffer.AsSpan(0, length).IndexOf(ProtectedKey) >= 0;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+        using var running = subject.Start(path);
+        return _observer.WaitForEntry(path, t0, Exposure.MissAfter) is { } seen
+            ? Stats.Ms(t0, seen)
+            : throw new InvalidOperationException($"{subject.Name} did not heal within {Exposure.MissAfter}: {running.Errors()}");
     }
 
     /// <summary>The in-process 64 KB heal from BenchmarkDotNet's run, when it was run first (run-benchmarks.sh does).</summary>
@@ -345,8 +178,8 @@ internal sealed class Harness(HarnessOptions options)
         }
     }
 
-    /// <summary>The baseline's equivalent of one heal: one jq process on a 64 KB file (median of 21).</summary>
-    private void MeasureJq64Kb(SubjectResult baseline, string root)
+    /// <summary>The baseline's equivalent of one heal: one jq process on a 64 KB file (median of 21, µs).</summary>
+    private static double Jq64Kb(string root)
     {
         var input = Path.Combine(root, "jq-64k.json");
         File.WriteAllBytes(input, SettingsGenerator.Generate(64 * 1024).NeedsHeal);
@@ -370,80 +203,6 @@ internal sealed class Harness(HarnessOptions options)
             }
         }
 
-        baseline.Heal64KbMicros = Percentile(times, 50);
+        return Stats.Median(times);
     }
-
-    /// <summary>Nearest-rank percentile.</summary>
-    private static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = values.Order().ToList();
-        var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
-        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
-    }
-
-    private void Print(SubjectResult g, SubjectResult b)
-    {
-        var debounceMs = options.Debounce.TotalMilliseconds;
-        var allowedStormHeals = Math.Max(1, (int)Math.Ceiling(g.StormSeconds / options.MaxDelay.TotalSeconds));
-        var rows = new List<string[]>
-        {
-            Row($"start → healed, median of {g.StartMs.Count} (ms)", Percentile(g.StartMs, 50), Percentile(b.StartMs, 50), "≤ 50", v => v <= 50),
-            Row($"re-assert after rename-replace, p50 of {g.RenameMs.Count} (ms)", Percentile(g.RenameMs, 50), Percentile(b.RenameMs, 50), "", null),
-            Row($"re-assert after rename-replace, p99 (ms)", Percentile(g.RenameMs, 99), Percentile(b.RenameMs, 99), $"≤ {debounceMs + 5:0}", v => v <= debounceMs + 5),
-            Row($"re-assert after in-place write, p50 of {g.InPlaceMs.Count} (ms)", Percentile(g.InPlaceMs, 50), Percentile(b.InPlaceMs, 50), "", null),
-            Row($"re-assert after in-place write, p99 (ms)", Percentile(g.InPlaceMs, 99), Percentile(b.InPlaceMs, 99), $"≤ {debounceMs + 5:0}", v => v <= debounceMs + 5),
-            Row($"storm of {options.StormWrites} writes: CPU (s)", g.StormCpuSeconds, b.StormCpuSeconds, "≤ 0.3", v => v <= 0.3),
-            Row($"storm: heals while it lasted ({g.StormSeconds:0.00} s / {b.StormSeconds:0.00} s)", g.StormHealsDuring, b.StormHealsDuring, $"≤ {allowedStormHeals}", v => v <= allowedStormHeals),
-            Row("storm: heals in all, until settled", g.StormHealsTotal, b.StormHealsTotal, "", null),
-            Row("storm: time to settle after the last write (s)", g.SettleSeconds, b.SettleSeconds, "", null),
-            Row($"idle CPU (ms per minute, measured over {g.IdleSecondsMeasured:0} s, schedstat)", g.IdleCpuMsPerMinute, b.IdleCpuMsPerMinute, "≤ 10", v => v <= 10),
-            Row("idle CPU, utime+stime (10 ms resolution)", g.IdleTicksMsPerMinute, b.IdleTicksMsPerMinute, "≤ 10", v => v <= 10),
-            Row("RSS after start (MiB)", g.RssAfterStartMiB, b.RssAfterStartMiB, "≤ 12", v => v <= 12),
-            Row("RSS after storm (MiB)", g.RssAfterStormMiB, b.RssAfterStormMiB, "≤ 12", v => v <= 12),
-            Row("peak RSS, VmHWM (MiB)", g.HwmMiB, b.HwmMiB, "≤ 12", v => v <= 12),
-            Row("heal of a 64 KB file that needs it (µs)", g.Heal64KbMicros, b.Heal64KbMicros, "≤ 200", v => v <= 200),
-        };
-
-        var sb = new StringBuilder();
-        sb.AppendLine("| metric | guardian | baseline | ratio | target | met? |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | :---: |");
-        foreach (var row in rows)
-        {
-            sb.AppendLine("| " + string.Join(" | ", row) + " |");
-        }
-
-        Console.WriteLine();
-        Console.WriteLine(sb.ToString().TrimEnd());
-        Console.WriteLine();
-        Console.WriteLine($"Notes: ratio = guardian / baseline (below 1 means the guardian is smaller or faster). p99 is nearest-rank. "
-            + $"Re-assert misses (no heal within {Timeout.TotalSeconds:0} s): guardian {g.Misses}, baseline {b.Misses}. "
-            + $"Detection: polling the file every {PollPeriodMicros():0} µs on average. Settings file {_needsHeal.Length} bytes. "
-            + $"Re-assert runs with Debounce {debounceMs:0} ms; storm and idle run with the defaults (Debounce 250 ms, MaxDelay 2 s). "
-            + $"Baseline memory and CPU are summed over its process tree ({b.ProcessesAtIdle} processes at idle); "
-            + "its 64 KB heal is one jq process (median of 21), the guardian's is the in-process BenchmarkDotNet mean. "
-            + $"The guardian's own Healed DurationMs during the re-assert runs (read, heal, write, fsync, rename, directory fsync): "
-            + $"p50 {Format(Percentile(g.ReassertHealDurationsMs, 50))} ms, p99 {Format(Percentile(g.ReassertHealDurationsMs, 99))} ms, max {Format(g.ReassertHealDurationsMs.DefaultIfEmpty(double.NaN).Max())} ms.");
-    }
-
-    private double PollPeriodMicros() => _polls == 0 ? double.NaN : _pollTicks * 1e6 / Stopwatch.Frequency / _polls;
-
-    private static string[] Row(string metric, double guardian, double baseline, string target, Func<double, bool>? met) =>
-    [
-        metric,
-        Format(guardian),
-        Format(baseline),
-        double.IsNaN(guardian) || double.IsNaN(baseline) || baseline == 0 ? "–" : (guardian / baseline).ToString("0.00", CultureInfo.InvariantCulture),
-        target == "" ? "–" : target,
-        met is null ? "–" : double.IsNaN(guardian) ? "n/a" : met(guardian) ? "yes" : "**no**",
-    ];
-
-    private static string Format(double value) => double.IsNaN(value) ? "n/a"
-        : Math.Abs(value) >= 100 ? value.ToString("0", CultureInfo.InvariantCulture)
-        : Math.Abs(value) >= 10 ? value.ToString("0.0", CultureInfo.InvariantCulture)
-        : value.ToString("0.00", CultureInfo.InvariantCulture);
 }

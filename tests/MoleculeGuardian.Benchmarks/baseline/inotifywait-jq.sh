@@ -7,8 +7,9 @@
 #   - writes atomically: a temp file in the same directory, then mv (rename(2)); a file jq cannot parse (a writer
 #     mid-write, or not an object) is left alone, the writer's own close_write brings the loop back;
 #   - prints "healed" once per write, which the harness counts.
-# It does not fsync, keep the owner/mode of the file, quarantine bad files, debounce bursts, or detect a lost update
-# (the guardian does all of these), so it does less work per heal than the guardian.
+# It does not fsync, keep the owner/mode of the file, quarantine bad files, coalesce a burst of changes into one heal,
+# or detect a lost update (the guardian does all of these), so it does less work per heal than the guardian. It runs
+# one jq per event, in order, so a burst of events is worked through one by one long after the burst.
 #
 # usage: inotifywait-jq.sh /path/to/settings.json
 set -uo pipefail
