@@ -246,7 +246,8 @@ public static class SettingsJson
         switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(output, value.GetValue<string>());
+                // Not stored as a string (a char, Guid or date built in code): GetValue<string> would throw.
+                WriteString(output, ReadBackString(value));
                 break;
             case JsonValueKind.True:
                 output.WriteAscii("true");
@@ -265,6 +266,12 @@ public static class SettingsJson
                 output.WriteAscii("null");
                 break;
         }
+    }
+
+    private static string ReadBackString(JsonValue value)
+    {
+        using var text = JsonDocument.Parse(value.ToJsonString());
+        return text.RootElement.GetString()!;
     }
 
     /// <summary>Python's <c>ensure_ascii</c> escaping: printable ASCII stays, everything else is \uXXXX.</summary>
