@@ -1,6 +1,8 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
+using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.Tests.Healing;
 
@@ -63,6 +65,24 @@ public sealed class CorpusTransformTests
         {
             HealAndCheck(bytes[..length], $"{Corpus.RealSettings}[..{length}]");
         }
+    }
+
+    [Fact]
+    public void Heal_EveryCorpusFileAndPrefix_WritesWhatPythonReadsAndWritesBackUnchanged()
+    {
+        // The checks above read the output with SettingsJson itself; here the runtime's own json module judges it.
+        var real = Corpus.Read(Corpus.RealSettings);
+        var inputs = Corpus.Names.Select(Corpus.Read).Concat(Enumerable.Range(0, real.Length).Select(n => real[..n]));
+        var outputs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var bytes in inputs)
+        {
+            foreach (var policy in new[] { DriftPolicy.Replace, DriftPolicy.Keep })
+            {
+                outputs.Add(Encoding.UTF8.GetString(SettingsJson.Serialize(HealTransform.Heal(Corpus.TryParse(bytes), Servers, policy).Document)));
+            }
+        }
+
+        PythonJson.AssertFixedPoints([.. outputs.Select(Encoding.UTF8.GetBytes)]);
     }
 
     public static TheoryData<string, bool> Expectations() => new()
