@@ -315,6 +315,7 @@ public static class SettingsJson
     /// <summary>A growable UTF-8 buffer on pooled arrays: the only allocation that survives is the final copy.</summary>
     private sealed class Utf8Output : IDisposable
     {
+        // Stryker disable once Arithmetic : any first size gives the same bytes, Reserve grows the buffer to fit
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         private int _length;
 
@@ -360,6 +361,7 @@ public static class SettingsJson
             span[1] = (byte)'u';
             for (var i = 0; i < 4; i++)
             {
+                // Stryker disable once Bitwise : c is a char, never negative, so >> and >>> shift in the same zeros
                 span[2 + i] = "0123456789abcdef"u8[(c >> (12 - (4 * i))) & 0xF];
             }
 
@@ -370,6 +372,7 @@ public static class SettingsJson
 
         public void Dispose()
         {
+            // Stryker disable once Statement : a buffer not returned to the pool costs an allocation later, never a byte of output
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
@@ -377,10 +380,15 @@ public static class SettingsJson
         /// <summary>Free space for at least <paramref name="size"/> bytes at the end; the caller advances the length.</summary>
         private Span<byte> Reserve(int size)
         {
+            // Mutation testing: "<=" survives and is equivalent: the buffer grows one byte sooner, the bytes are the same.
             if (_buffer.Length - _length < size)
             {
+                // Mutation testing: "_buffer.Length / 2" survives and is equivalent: _length + size is then always the
+                // larger, which fits too; doubling only saves copies.
                 var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + size));
                 _buffer.AsSpan(0, _length).CopyTo(bigger);
+
+                // Stryker disable once Statement : a buffer not returned to the pool costs an allocation later, never a byte of output
                 ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = bigger;
             }
