@@ -55,5 +55,6 @@ public sealed class SettingsJsonErrorTests
         Assert.True(SettingsJson.TryParse("\r\n\t {}\n"u8.ToArray(), out var document, out var error), error);
 
         Assert.Equal("{}", document!.ToJsonString());
+        Assert.Equal("", error);
     }
 }
