@@ -5,8 +5,9 @@ using MoleculeGuardian.Tests.Support;
 namespace MoleculeGuardian.Tests.Files;
 
 /// <summary>
-/// A file system without <c>RENAME_NOREPLACE</c> or <c>RENAME_EXCHANGE</c> (EINVAL, ENOSYS or EOPNOTSUPP): the store
-/// falls back to a plain rename, and then the look it takes just before is all that keeps another writer's update.
+/// A file system without <c>RENAME_EXCHANGE</c> (replacing a file) or <c>RENAME_NOREPLACE</c> (creating one) answers
+/// EINVAL, ENOSYS or EOPNOTSUPP: the store falls back to a plain rename, and then the look it takes just before is
+/// all that keeps another writer's update.
 /// </summary>
 public sealed class RenameFallbackTests : IDisposable
 {
@@ -21,17 +22,28 @@ public sealed class RenameFallbackTests : IDisposable
         _path = _temp.SettingsPath();
     }
 
-    public static TheoryData<int> Unsupported => new() { Errno.EINVAL, Errno.ENOSYS, Errno.EOPNOTSUPP };
+    /// <summary>Each mode the store uses, with each errno its filter takes for "not supported here".</summary>
+    public static TheoryData<RenameMode, int> Unsupported()
+    {
+        var data = new TheoryData<RenameMode, int>();
+        foreach (var mode in new[] { RenameMode.Exchange, RenameMode.NoReplace })
+        {
+            foreach (var errno in new[] { Errno.EINVAL, Errno.ENOSYS, Errno.EOPNOTSUPP })
+            {
+                data.Add(mode, errno);
+            }
+        }
+
+        return data;
+    }
 
     public void Dispose() => _temp.Dispose();
 
     [Theory]
     [MemberData(nameof(Unsupported))]
-    public void Replace_ExchangeUnsupported_ReplacedByPlainRenameAndDirectoryFlushed(int errno)
+    public void Replace_ModeUnsupported_ReplacedByPlainRenameAndDirectoryFlushed(RenameMode mode, int errno)
     {
-        File.WriteAllBytes(_path, Original);
-        var fs = new FaultyFileSystemCalls().FailRename(RenameMode.Exchange, errno);
-        var store = Store(fs);
+        var (store, fs) = Arrange(mode, errno);
 
         var outcome = store.Replace(store.Read(), Healed);
 
@@ -44,14 +56,12 @@ public sealed class RenameFallbackTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Unsupported))]
-    public void Replace_ExchangeUnsupportedAndWriterRewroteAfterTheRead_ConflictAndWriterContentIntact(int errno)
+    public void Replace_ModeUnsupportedAndWriterActedAfterTheRead_ConflictAndWriterContentIntact(RenameMode mode, int errno)
     {
-        // No exchange means nothing shows what a plain rename displaced: the fingerprint check must stop it first.
-        File.WriteAllBytes(_path, Original);
-        var fs = new FaultyFileSystemCalls().FailRename(RenameMode.Exchange, errno);
-        var store = Store(fs);
+        // Nothing shows what a plain rename displaced: the fingerprint check (or the look for a new file) must stop it.
+        var (store, fs) = Arrange(mode, errno);
         var read = store.Read();
-        File.WriteAllBytes(_path, Theirs); // the runtime's truncate-then-write: same inode, new size
+        File.WriteAllBytes(_path, Theirs); // the runtime's truncate-then-write: a new size, or a new file
 
         var outcome = store.Replace(read, Healed);
 
@@ -62,69 +72,31 @@ public sealed class RenameFallbackTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Unsupported))]
-    public void Replace_NoReplaceUnsupported_NewFileCreatedByPlainRename(int errno)
+    [InlineData(RenameMode.Exchange)]
+    [InlineData(RenameMode.NoReplace)]
+    public void Replace_ModeFailsWithAnotherErrno_ThrowsAndNoPlainRename(RenameMode mode)
     {
-        var fs = new FaultyFileSystemCalls().FailRename(RenameMode.NoReplace, errno);
-        var store = Store(fs);
-        var read = store.Read();
-        Assert.Equal(ReadStatus.Absent, read.Status);
-
-        var outcome = store.Replace(read, Healed);
-
-        Assert.Equal(ReplaceOutcome.Replaced, outcome);
-        Assert.Equal(Healed, File.ReadAllBytes(_path));
-        Assert.Equal([RenameMode.Replace], fs.Renames.Select(r => r.Mode));
-        Assert.Equal((FsOp.FsyncDirectory, store.Directory), fs.Trace.Last());
-        Assert.Empty(TestPosix.GuardianTemps(_path));
-    }
-
-    [Theory]
-    [MemberData(nameof(Unsupported))]
-    public void Replace_NoReplaceUnsupportedAndFileCreatedAfterTheRead_ConflictAndWriterContentIntact(int errno)
-    {
-        var fs = new FaultyFileSystemCalls().FailRename(RenameMode.NoReplace, errno);
-        var store = Store(fs);
-        var read = store.Read();
-        File.WriteAllBytes(_path, Theirs);
-
-        var outcome = store.Replace(read, Healed);
-
-        Assert.Equal(ReplaceOutcome.Conflict, outcome);
-        Assert.Equal(Theirs, File.ReadAllBytes(_path));
-        Assert.Empty(fs.Renames);
-        Assert.Empty(TestPosix.GuardianTemps(_path));
-    }
-
-    [Fact]
-    public void Replace_ExchangeFailsWithAnotherErrno_ThrowsAndNoPlainRename()
-    {
-        // Only "not supported" falls back; an I/O error is an error, not a reason to rename without the exchange.
-        File.WriteAllBytes(_path, Original);
-        var fs = new FaultyFileSystemCalls().FailRename(RenameMode.Exchange, Errno.EIO);
-        var store = Store(fs);
+        // Only "not supported" falls back; an I/O error is an error, not a reason to rename without the check.
+        var (store, fs) = Arrange(mode, Errno.EIO);
+        var before = File.Exists(_path) ? File.ReadAllBytes(_path) : null;
 
         var ex = Assert.Throws<PosixException>(() => store.Replace(store.Read(), Healed));
 
         Assert.Equal(Errno.EIO, ex.ErrorNumber);
-        Assert.Equal(Original, File.ReadAllBytes(_path));
+        Assert.Equal(before, File.Exists(_path) ? File.ReadAllBytes(_path) : null);
         Assert.Empty(fs.Renames);
         Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
-    [Fact]
-    public void Replace_NoReplaceFailsWithAnotherErrno_ThrowsAndNothingCreated()
+    /// <summary>A file to replace for an exchange, none for a create; the mode fails with <paramref name="errno"/>.</summary>
+    private (SettingsFileStore Store, FaultyFileSystemCalls Fs) Arrange(RenameMode mode, int errno)
     {
-        var fs = new FaultyFileSystemCalls().FailRename(RenameMode.NoReplace, Errno.EIO);
-        var store = Store(fs);
+        if (mode == RenameMode.Exchange)
+        {
+            File.WriteAllBytes(_path, Original);
+        }
 
-        var ex = Assert.Throws<PosixException>(() => store.Replace(store.Read(), Healed));
-
-        Assert.Equal(Errno.EIO, ex.ErrorNumber);
-        Assert.False(File.Exists(_path));
-        Assert.Empty(fs.Renames);
-        Assert.Empty(TestPosix.GuardianTemps(_path));
+        var fs = new FaultyFileSystemCalls().FailRename(mode, errno);
+        return (TestHealers.Store(TestHealers.Options(_path), fs), fs);
     }
-
-    private SettingsFileStore Store(IFileSystemCalls fs) => TestHealers.Store(TestHealers.Options(_path), fs);
 }
