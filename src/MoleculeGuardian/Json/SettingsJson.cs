@@ -361,7 +361,7 @@ public static class SettingsJson
             span[1] = (byte)'u';
             for (var i = 0; i < 4; i++)
             {
-                // Stryker disable once Bitwise : c is a char, never negative, so >> and >>> shift in the same zeros
+                // Mutation testing: ">>>" survives and is equivalent: c is a char, never negative, so both shift in zeros.
                 span[2 + i] = "0123456789abcdef"u8[(c >> (12 - (4 * i))) & 0xF];
             }
 
