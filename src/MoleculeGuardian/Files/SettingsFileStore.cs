@@ -102,6 +102,7 @@ public sealed class SettingsFileStore
         ArgumentNullException.ThrowIfNull(basis);
         ArgumentNullException.ThrowIfNull(content);
         var (uid, gid, mode) = OwnerAndMode(basis);
+        // Mutation testing: "N" -> "" survives and is equivalent: the default format starts with the same 8 hex digits.
         var temp = Path.Combine(Directory, TempPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         var tempExists = false;
         try
