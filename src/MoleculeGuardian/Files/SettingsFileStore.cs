@@ -213,8 +213,8 @@ public sealed class SettingsFileStore
     private byte[]? ReadAll(SafeFileHandle handle, long sizeHint)
     {
         // Read until end of file, not just to the stat size: a writer may still be appending.
-        // Mutation testing: Math.Max -> Math.Min and "MaxFileBytes - 1" survive and are equivalent: the first size
-        // only saves reallocations, the loop grows the buffer to what the file holds (capped at MaxFileBytes + 1).
+        // Mutation testing: either Math.Max <-> Math.Min swap and "MaxFileBytes - 1" survive and are equivalent: the
+        // first size only saves reallocations or memory; the loop reads to the end and returns null past MaxFileBytes.
         var buffer = new byte[Math.Min(Math.Max(sizeHint, 0) + 1, MaxFileBytes + 1)];
         var total = 0;
         while (true)
