@@ -16,6 +16,7 @@ public sealed class SettingsFileStore
     public SettingsFileStore(string settingsPath, long maxFileBytes, UnixFileMode newFileMode, IFileSystemCalls fs, TimeProvider time)
     {
         SettingsPath = settingsPath;
+        // Stryker disable once String : null only when the settings path is "/" itself, which names no file to guard
         Directory = Path.GetDirectoryName(settingsPath) ?? "/";
         FileName = Path.GetFileName(settingsPath);
         MaxFileBytes = maxFileBytes;
@@ -107,6 +108,7 @@ public sealed class SettingsFileStore
         ArgumentNullException.ThrowIfNull(basis);
         ArgumentNullException.ThrowIfNull(content);
         var (uid, gid, mode) = OwnerAndMode(basis);
+        // Mutation testing: "N" -> "" survives and is equivalent: the default format starts with the same 8 hex digits.
         var temp = Path.Combine(Directory, TempPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         var tempExists = false;
         try
@@ -132,6 +134,7 @@ public sealed class SettingsFileStore
             }
 
             var outcome = basis.Status == ReadStatus.Absent ? CreateNew(temp) : SwapIn(basis, temp, ourInode, content, leases);
+            // Stryker disable once Logical : once Replaced the temp name is gone (renamed, or unlinked after the exchange); this only saves an lstat
             tempExists = outcome == ReplaceOutcome.Conflict && _fs.LStat(temp) is not null;
             if (outcome == ReplaceOutcome.Replaced)
             {
@@ -194,6 +197,7 @@ public sealed class SettingsFileStore
         {
             var rest = Path.GetFileName(path)[TempPrefix.Length..];
             var dash = rest.IndexOf('-', StringComparison.Ordinal);
+            // Mutation testing: "dash >= 0" survives and is equivalent: an empty pid does not parse either.
             var alive = dash > 0 && int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                 && pid != Environment.ProcessId && System.IO.Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
             if (!alive && TryUnlink(path))
@@ -220,12 +224,16 @@ public sealed class SettingsFileStore
     private byte[]? ReadAll(SafeFileHandle handle, long sizeHint)
     {
         // Read until end of file, not just to the stat size: a writer may still be appending.
+        // Mutation testing: either Math.Max <-> Math.Min swap and "MaxFileBytes - 1" survive and are equivalent: the
+        // first size only saves reallocations or memory; the loop reads to the end and returns null past MaxFileBytes.
         var buffer = new byte[Math.Min(Math.Max(sizeHint, 0) + 1, MaxFileBytes + 1)];
         var total = 0;
         while (true)
         {
             if (total == buffer.Length)
             {
+                // Mutation testing: removing this block, or Math.Min -> Math.Max below, survives and is equivalent:
+                // the check at the end of file returns null just the same, after one more (empty) read or more memory.
                 if (buffer.Length > MaxFileBytes)
                 {
                     return null;
@@ -237,6 +245,8 @@ public sealed class SettingsFileStore
             var n = _fs.Read(handle, buffer.AsSpan(total), total, SettingsPath);
             if (n == 0)
             {
+                // Mutation testing: "false ? null : ..." survives and is equivalent: the read that returned 0 had room,
+                // so total < buffer.Length <= MaxFileBytes + 1 here; the check above already returned null.
                 return total > MaxFileBytes ? null : buffer[..total];
             }
 

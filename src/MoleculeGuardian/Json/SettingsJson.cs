@@ -246,7 +246,8 @@ public static class SettingsJson
         switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(output, value.GetValue<string>());
+                // Not stored as a string (a char, Guid or date built in code): GetValue<string> would throw.
+                WriteString(output, ReadBackString(value));
                 break;
             case JsonValueKind.True:
                 output.WriteAscii("true");
@@ -265,6 +266,12 @@ public static class SettingsJson
                 output.WriteAscii("null");
                 break;
         }
+    }
+
+    private static string ReadBackString(JsonValue value)
+    {
+        using var text = JsonDocument.Parse(value.ToJsonString());
+        return text.RootElement.GetString()!;
     }
 
     /// <summary>Python's <c>ensure_ascii</c> escaping: printable ASCII stays, everything else is \uXXXX.</summary>
@@ -308,6 +315,7 @@ public static class SettingsJson
     /// <summary>A growable UTF-8 buffer on pooled arrays: the only allocation that survives is the final copy.</summary>
     private sealed class Utf8Output : IDisposable
     {
+        // Stryker disable once Arithmetic : any first size gives the same bytes, Reserve grows the buffer to fit
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         private int _length;
 
@@ -353,6 +361,7 @@ public static class SettingsJson
             span[1] = (byte)'u';
             for (var i = 0; i < 4; i++)
             {
+                // Mutation testing: ">>>" survives and is equivalent: c is a char, never negative, so both shift in zeros.
                 span[2 + i] = "0123456789abcdef"u8[(c >> (12 - (4 * i))) & 0xF];
             }
 
@@ -361,6 +370,7 @@ public static class SettingsJson
 
         public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
+        // Stryker disable once Block,Statement : a buffer not returned to the pool costs an allocation later, never a byte of output
         public void Dispose()
         {
             ArrayPool<byte>.Shared.Return(_buffer);
@@ -370,10 +380,15 @@ public static class SettingsJson
         /// <summary>Free space for at least <paramref name="size"/> bytes at the end; the caller advances the length.</summary>
         private Span<byte> Reserve(int size)
         {
+            // Mutation testing: "<=" survives and is equivalent: the buffer grows one byte sooner, the bytes are the same.
             if (_buffer.Length - _length < size)
             {
+                // Mutation testing: "_buffer.Length / 2" survives and is equivalent: _length + size is then always the
+                // larger, which fits too; doubling only saves copies.
                 var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + size));
                 _buffer.AsSpan(0, _length).CopyTo(bigger);
+
+                // Stryker disable once Statement : a buffer not returned to the pool costs an allocation later, never a byte of output
                 ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = bigger;
             }

@@ -152,6 +152,41 @@ public sealed class FaultInjectionTests : IDisposable
         Assert.Empty(fs.Renames);
     }
 
+    [Theory]
+    [MemberData(nameof(EveryErrno))]
+    public async Task HealAsync_DirectoryFsyncAfterTheRenameFails_FailedWithErrnoSoItIsRetried(int errno)
+    {
+        // The new file is in place but not known to be on disk: the heal reports the failure rather than success.
+        var log = new TestLog();
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.FsyncDirectory, errno);
+        var healer = TestHealers.Healer(TestHealers.Options(_path), fs, log: new Logger<Healer>(log));
+
+        var report = await healer.HealAsync(HealTrigger.Watch, dryRun: false, CancellationToken.None);
+
+        Assert.Equal(HealStatus.Failed, report.Status);
+        Assert.Contains(Errno.Name(errno), Assert.Single(log.Lines, l => l.Contains("IoFailed", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Single(fs.Renames);
+        Assert.Contains("molecule-platform", File.ReadAllText(_path), StringComparison.Ordinal);
+        Assert.Empty(TestPosix.GuardianTemps(_path));
+    }
+
+    [Fact]
+    public async Task HealAsync_DirectoryFsyncAfterTheQuarantineFails_RepairStopsCopyKept()
+    {
+        var unusable = Encoding.UTF8.GetBytes("{\n  \"mcpServers\": [1, 2, 3]\n}\n");
+        File.WriteAllBytes(_path, unusable);
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.FsyncDirectory, Errno.EIO);
+        var healer = TestHealers.Healer(TestHealers.Options(_path), fs);
+
+        var report = await healer.HealAsync(HealTrigger.Watch, dryRun: false, CancellationToken.None);
+
+        Assert.Equal(HealStatus.Failed, report.Status);
+        Assert.Equal(unusable, File.ReadAllBytes(_path));
+        Assert.Empty(fs.Renames);
+        var copy = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(_path)!, "settings.json.corrupt-*"));
+        Assert.Equal(unusable, File.ReadAllBytes(copy));
+    }
+
     [Fact]
     public async Task HealAsync_FaultCleared_NextHealSucceeds()
     {

@@ -34,6 +34,7 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     private readonly IFileSystemCalls _inner;
     private readonly ConcurrentDictionary<FsOp, int> _calls = new();
     private readonly ConcurrentBag<(FsOp Op, int Nth, int Errno)> _faults = [];
+    private readonly ConcurrentDictionary<RenameMode, int> _renameFaults = new();
 
     public FaultyFileSystemCalls(IFileSystemCalls? inner = null)
     {
@@ -46,8 +47,11 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     /// <summary>Called after each call that returned normally.</summary>
     public Action<FsOp, string, int>? After { get; set; }
 
-    /// <summary>Every rename, in order: source, target, mode.</summary>
+    /// <summary>Every rename that succeeded, in order: source, target, mode.</summary>
     public ConcurrentQueue<(string Source, string Target, RenameMode Mode)> Renames { get; } = new();
+
+    /// <summary>Every call, in order, with its path (a rename's target), including calls that were made to fail.</summary>
+    public ConcurrentQueue<(FsOp Op, string Path)> Trace { get; } = new();
 
     public uint EffectiveUid => _inner.EffectiveUid;
 
@@ -57,6 +61,16 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     public FaultyFileSystemCalls FailOn(FsOp op, int errno, int nth = 1)
     {
         _faults.Add((op, nth, errno));
+        return this;
+    }
+
+    /// <summary>
+    /// Every rename in <paramref name="mode"/> throws <paramref name="errno"/>: a file system without
+    /// <c>RENAME_NOREPLACE</c> or <c>RENAME_EXCHANGE</c> answers EINVAL (ENOSYS on an old kernel, EOPNOTSUPP on some).
+    /// </summary>
+    public FaultyFileSystemCalls FailRename(RenameMode mode, int errno)
+    {
+        _renameFaults[mode] = errno;
         return this;
     }
 
@@ -109,6 +123,11 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
 
     public void Rename(string source, string target, RenameMode mode) => Call(FsOp.Rename, target, () =>
     {
+        if (_renameFaults.TryGetValue(mode, out var errno))
+        {
+            throw new PosixException("rename", target, errno);
+        }
+
         _inner.Rename(source, target, mode);
         Renames.Enqueue((source, target, mode));
     });
@@ -131,6 +150,7 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     private int Enter(FsOp op, string path)
     {
         var n = _calls.AddOrUpdate(op, 1, (_, c) => c + 1);
+        Trace.Enqueue((op, path));
         Before?.Invoke(op, path, n);
         foreach (var fault in _faults)
         {

@@ -31,6 +31,7 @@ public sealed class SettingsFileStoreTests : IDisposable
 
         Assert.Equal(ReadStatus.Present, read.Status);
         Assert.Equal(Original, read.Bytes);
+        Assert.Equal("", read.Reason);
         Assert.Equal(FileKind.Regular, read.Stat!.Value.Kind);
         Assert.Equal(TestPosix.Stat(_path).Fingerprint, read.Stat.Value.Fingerprint);
     }

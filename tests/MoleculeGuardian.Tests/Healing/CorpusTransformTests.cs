@@ -1,6 +1,8 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
+using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.Tests.Healing;
 
@@ -11,7 +13,8 @@ public sealed class CorpusTransformTests
 
     public static TheoryData<string> Files() => Corpus.Files();
 
-    private static void HealAndCheck(byte[] bytes, string what)
+    /// <summary>Heals under both policies, checks each output, and adds the outputs to <paramref name="outputs"/> if given.</summary>
+    private static void HealAndCheck(byte[] bytes, string what, HashSet<string>? outputs = null)
     {
         var parsed = SettingsJson.TryParse(bytes, out var document, out var error);
         Assert.True(parsed || error.Length > 0, what);
@@ -21,6 +24,7 @@ public sealed class CorpusTransformTests
             var result = HealTransform.Heal(parsed ? document : null, Servers, policy);
 
             var output = SettingsJson.Serialize(result.Document);
+            outputs?.Add(Encoding.UTF8.GetString(output));
             Assert.True(SettingsJson.TryParse(output, out var reparsed, out var reparseError), $"{what}: {reparseError}");
             Assert.Equal(output, SettingsJson.Serialize(reparsed));
             Assert.True(HealTransform.Complies(reparsed, Servers, policy), what);
@@ -58,11 +62,27 @@ public sealed class CorpusTransformTests
     {
         var bytes = Corpus.Read(Corpus.RealSettings);
         Assert.True(bytes.Length > 1000);
+        var outputs = new HashSet<string>(StringComparer.Ordinal);
 
         for (var length = 0; length <= bytes.Length; length++)
         {
-            HealAndCheck(bytes[..length], $"{Corpus.RealSettings}[..{length}]");
+            HealAndCheck(bytes[..length], $"{Corpus.RealSettings}[..{length}]", outputs);
         }
+
+        // HealAndCheck reads the output with SettingsJson itself; here the runtime's own json module judges it too.
+        PythonJson.AssertFixedPoints([.. outputs.Select(Encoding.UTF8.GetBytes)]);
+    }
+
+    [Fact]
+    public void Heal_EveryCorpusFile_WritesWhatPythonReadsAndWritesBackUnchanged()
+    {
+        var outputs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in Corpus.Names)
+        {
+            HealAndCheck(Corpus.Read(name), name, outputs);
+        }
+
+        PythonJson.AssertFixedPoints([.. outputs.Select(Encoding.UTF8.GetBytes)]);
     }
 
     public static TheoryData<string, bool> Expectations() => new()

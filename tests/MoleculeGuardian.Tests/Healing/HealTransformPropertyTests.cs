@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
+using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.Tests.Healing;
 
@@ -219,13 +221,18 @@ public sealed class HealTransformPropertyTests
     [Fact]
     public void Serialize_ThenTryParse_RoundTripsByteIdentically()
     {
+        var written = new ConcurrentQueue<byte[]>();
         Document.Sample(doc =>
         {
             var bytes = Bytes(doc);
+            written.Enqueue(bytes);
             Assert.True(SettingsJson.TryParse(bytes, out var parsed, out var error), error);
             Assert.True(JsonNode.DeepEquals(doc, parsed));
             Assert.Equal(bytes, Bytes(parsed));
             Assert.All(bytes, b => Assert.InRange(b, (byte)0x0a, (byte)0x7e)); // ensure_ascii: pure printable ASCII + newlines
         }, iter: Iterations, print: Str);
+
+        // Not only our own parser: Python's json.loads then json.dumps(indent=2) gives back exactly these bytes.
+        PythonJson.AssertFixedPoints([.. written]);
     }
 }

@@ -414,6 +414,6 @@ public sealed class HealTransformTests
     }
 
     [Fact]
-    public void Heal_NullServers_Throws() =>
-        Assert.Throws<ArgumentNullException>(() => HealTransform.Heal(new JsonObject(), null!, DriftPolicy.Replace));
+    public void Heal_NullServers_ThrowsNamingTheArgument() =>
+        Assert.Equal("servers", Assert.Throws<ArgumentNullException>(() => HealTransform.Heal(new JsonObject(), null!, DriftPolicy.Replace)).ParamName);
 }

@@ -206,6 +206,7 @@ public sealed class SettingsJsonTests
 
         var bytes = SettingsJson.Serialize(node);
         Assert.Equal(bytes, SettingsJson.Serialize(Parse(bytes)));
+        PythonJson.AssertFixedPoints([bytes]);
     }
 
     [Fact]
