@@ -65,6 +65,38 @@ public sealed class HealerCorpusTests
         return report;
     }
 
+    /// <summary>
+    /// Judged without the product's parser: Python's json, through the real interpreter, must load every healed file,
+    /// and its json.dumps(indent=2) must be the very bytes the guardian wrote, canonical entry included.
+    /// </summary>
+    [Fact]
+    public async Task HealAsync_EveryCorpusFile_WritesWhatPythonItselfWouldWrite()
+    {
+        const string Entry = "\"molecule-platform\": {\n      \"command\": \"molecule-platform-mcp\",\n      \"env\": {\n        \"MOLECULE_MCP_MODE\": \"management\"\n      }\n    }";
+        var healed = new List<(string Name, byte[] Bytes)>();
+        foreach (var name in Corpus.Names)
+        {
+            using var temp = new TempDirectory();
+            var path = temp.SettingsPath();
+            await File.WriteAllBytesAsync(path, Corpus.Read(name));
+            var report = await TestHealers.Healer(TestHealers.Options(path)).HealAsync(HealTrigger.Startup, dryRun: false, CancellationToken.None).WaitAsync(Bound);
+            if (report.Status == HealStatus.Healed)
+            {
+                healed.Add((name, await File.ReadAllBytesAsync(path)));
+            }
+        }
+
+        var verdicts = PythonJson.Judge([.. healed.Select(h => h.Bytes)]);
+
+        Assert.NotEmpty(healed);
+        foreach (var ((name, bytes), verdict) in healed.Zip(verdicts))
+        {
+            Assert.True(verdict.Parses, $"{name}: Python cannot load the healed file: {verdict.Error}");
+            Assert.True(bytes.AsSpan().SequenceEqual(verdict.Dumped), $"{name}: the healed file is not what json.dumps(indent=2) writes");
+            Assert.Contains(Entry, System.Text.Encoding.UTF8.GetString(verdict.Dumped), StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Files))]
     public async Task HealAsync_CorpusFile_HealsWithoutLosingAnyByte(string name)
