@@ -5,11 +5,11 @@ namespace MoleculeGuardian.Hosting;
 /// budget sized from the CPU's cache (tens of MiB on a server CPU) before it collects, so a guardian that sat through a
 /// plugin burst would keep twice its idle memory for good. When the heal loop goes idle and at least
 /// <see cref="DefaultThreshold"/> bytes were allocated since the last trim, one aggressive collection hands the free
-/// memory back to the OS: about a millisecond for this heap, once per some hundreds of reads.
+/// memory back to the OS: about a millisecond for this heap, once every few dozen reads.
 /// </summary>
 public sealed class MemoryTrimmer
 {
-    public const long DefaultThreshold = 4 << 20;
+    public const long DefaultThreshold = 1 << 20;
 
     private readonly Func<long> _allocatedBytes;
     private readonly Action _collect;
