@@ -168,7 +168,9 @@ public sealed class GuardianService : BackgroundService
 
         React(report);
         _debouncer.Completed();
-        if (!_debouncer.Running)
+
+        // Not while a torn file settles: the writer's next change is due any moment, and must not wait for a GC.
+        if (!_debouncer.Running && !_healer.Settling)
         {
             _trimmer.Idle();
         }
