@@ -61,7 +61,7 @@ public sealed class EntrypointWrapperTests : IDisposable
 
         await _sandbox.WaitUntilAsync(() => _sandbox.Logged("runtime-start ") && _sandbox.Logged("run-start "), "the runtime and the guardian to start");
 
-        Assert.Contains("guardian-entrypoint: startup heal failed (status 1)", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        await WaitForOutputAsync("guardian-entrypoint: startup heal failed (status 1)");
         await StopAsync();
     }
 
@@ -73,7 +73,7 @@ public sealed class EntrypointWrapperTests : IDisposable
 
         await _sandbox.WaitUntilAsync(() => _sandbox.Logged("runtime-start "), "the runtime to start");
 
-        Assert.Contains("guardian-entrypoint: startup heal failed: invalid configuration (status 78)", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        await WaitForOutputAsync("guardian-entrypoint: startup heal failed: invalid configuration (status 78)");
         Assert.DoesNotContain("retries", _sandbox.Wrapper.Output, StringComparison.Ordinal);
         await StopAsync();
     }
@@ -89,7 +89,7 @@ public sealed class EntrypointWrapperTests : IDisposable
 
         await _sandbox.WaitUntilAsync(() => _sandbox.RunStartPids().Count == 2, "a second guardian to start");
         Assert.NotEqual(first, _sandbox.RunStartPids()[1]);
-        Assert.Contains("restarting it in 1s", _sandbox.Wrapper.Output, StringComparison.Ordinal);
+        await WaitForOutputAsync("restarting it in 1s");
         await StopAsync();
     }
 
@@ -154,4 +154,11 @@ public sealed class EntrypointWrapperTests : IDisposable
         Posix.Kill(_sandbox.Wrapper.Id, Posix.SigTerm);
         Assert.Equal(0, await _sandbox.Wrapper.WaitForExitAsync(ExitTimeout));
     }
+
+    /// <summary>
+    /// The wrapper's stderr reaches us through a pipe read asynchronously, so a line it printed before the stand-ins
+    /// logged can still be in flight when their log shows it: wait for the line (bounded) instead of asserting on the spot.
+    /// </summary>
+    private Task WaitForOutputAsync(string text) =>
+        _sandbox.WaitUntilAsync(() => _sandbox.Wrapper.Output.Contains(text, StringComparison.Ordinal), $"the wrapper to print '{text}'");
 }
