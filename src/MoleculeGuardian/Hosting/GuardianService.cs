@@ -168,9 +168,7 @@ public sealed class GuardianService : BackgroundService
 
         React(report);
         _debouncer.Completed();
-
-        // Not while a torn file settles: the writer's next change is due any moment, and must not wait for a GC.
-        if (!_debouncer.Running && !_healer.Settling)
+        if (!_debouncer.Running)
         {
             _trimmer.Idle();
         }

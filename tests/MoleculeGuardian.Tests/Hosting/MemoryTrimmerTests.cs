@@ -75,28 +75,4 @@ public sealed class MemoryTrimmerTests
 
         await Eventually.TrueAsync(() => Volatile.Read(ref _collections) > 0, "a trim once the loop went idle");
     }
-
-    [Fact]
-    public async Task GuardianService_LoopIdleOnATornFile_DoesNotTrimBeforeTheWritersNextChange()
-    {
-        // Every idle moment would trim (threshold 1 byte); each trim leaves a marker in the same, ordered log.
-        await using var guardian = new GuardianHostHarness();
-        var trimmer = new MemoryTrimmer(() => Interlocked.Increment(ref _allocated) * 1_000, () => guardian.Log.WriteLine("TRIM"), 1);
-        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
-        await guardian.StartAsync(settings: new() { ["Guardian:SettleDelay"] = "5m" }, services: s => s.AddSingleton(trimmer));
-        var before = guardian.Heals;
-
-        using (var writer = Files.TestPosix.OpenTruncate(guardian.SettingsPath))
-        {
-            await Eventually.TrueAsync(() => guardian.Log.Count("\"Name\":\"TornRead\"") > 0, "the guardian to read the truncated file");
-            RandomAccess.Write(writer, System.Text.Encoding.UTF8.GetBytes(SettingsFiles.WithoutProtected(1)), 0);
-        }
-
-        await guardian.WaitHealedAndQuietAsync(before);
-        var lines = guardian.Log.Lines.ToList();
-        var torn = lines.FindIndex(l => l.Contains("\"Name\":\"TornRead\"", StringComparison.Ordinal));
-        var healed = lines.FindIndex(torn, l => l.Contains("\"Name\":\"Healed\"", StringComparison.Ordinal));
-        Assert.DoesNotContain("TRIM", lines[torn..healed]);
-        Assert.Contains("TRIM", lines[healed..]);
-    }
 }
