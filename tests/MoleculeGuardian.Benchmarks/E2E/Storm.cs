@@ -19,12 +19,8 @@ internal static class Storm
     /// <summary>Starts the subject on a healthy file, then writes <paramref name="content"/> <paramref name="writes"/> times.</summary>
     public static StormRun Measure(Subject subject, string dir, byte[] healthy, byte[] content, bool evicting, int writes, TimeSpan cap, Observer observer)
     {
-        Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "settings.json");
-        File.WriteAllBytes(path, healthy);
-        using var running = subject.Start(path);
-        _ = observer.WaitForEntry(path, Stopwatch.GetTimestamp(), Exposure.MissAfter);
-        _ = running.WaitAtRest(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), cpu: true);
+        using var running = StartAtRest(subject, path, healthy, observer);
 
         var events = running.EventCounts();
         var heals = running.HealCount;
@@ -61,12 +57,8 @@ internal static class Storm
     /// </summary>
     public static IdleRun Idle(Subject subject, string dir, byte[] healthy, int seconds, Observer observer)
     {
-        Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "settings.json");
-        File.WriteAllBytes(path, healthy);
-        using var running = subject.Start(path);
-        _ = observer.WaitForEntry(path, Stopwatch.GetTimestamp(), Exposure.MissAfter);
-        _ = running.WaitAtRest(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), cpu: true);
+        using var running = StartAtRest(subject, path, healthy, observer);
         var rssAfterStart = ProcTree.Memory(running.Pid).RssMiB;
 
         var start = Stopwatch.GetTimestamp();
@@ -78,5 +70,24 @@ internal static class Storm
         var ticksMs = (ProcTree.CpuSeconds(running.Pid) - ticks) * 1000 * 60 / measured;
         var memory = ProcTree.Memory(running.Pid);
         return new IdleRun(cpuMs, ticksMs, measured, rssAfterStart, memory.HwmMiB, memory.Processes);
+    }
+
+    /// <summary>Starts the subject on a healthy file and waits until it has the entry and a second without a sign of life.</summary>
+    private static RunningSubject StartAtRest(Subject subject, string path, byte[] healthy, Observer observer)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, healthy);
+        var running = subject.Start(path);
+        try
+        {
+            _ = observer.WaitForEntry(path, Stopwatch.GetTimestamp(), Exposure.MissAfter);
+            _ = running.WaitAtRest(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), cpu: true);
+            return running;
+        }
+        catch
+        {
+            running.Dispose();
+            throw;
+        }
     }
 }
