@@ -25,11 +25,21 @@ for _ in $(seq "$(nproc)"); do
 done
 
 failed_runs=0
+logs=$(mktemp -d -t guardian-under-load.XXXXXX)
 for run in $(seq "$runs"); do
   start=$SECONDS
-  if summary=$(dotnet test MoleculeGuardian.sln --no-build 2>&1 | grep -E '^(Passed|Failed)!'); then :; fi
+  log=$logs/run-$run.log
+  dotnet test MoleculeGuardian.sln --no-build >"$log" 2>&1 || true
+  summary=$(grep -E '^(Passed|Failed)!' "$log" || true)
   echo "run $run/$runs ($((SECONDS - start)) s): ${summary:-no summary}"
-  [[ $summary == Passed!* ]] || failed_runs=$((failed_runs + 1))
+  if [[ $summary != Passed!* ]]; then
+    failed_runs=$((failed_runs + 1))
+    # Which tests failed and why, so a flaky test can be found from this output alone; the whole log stays.
+    grep -E -A6 '^  Failed [A-Za-z]' "$log" | sed 's/^/    /' || true
+    echo "    whole output: $log"
+  else
+    rm -f -- "$log"
+  fi
 done
 
 echo "$((runs - failed_runs)) of $runs runs passed under load"
