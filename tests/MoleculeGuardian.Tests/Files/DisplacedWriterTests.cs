@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Win32.SafeHandles;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Tests.Support;
+using static MoleculeGuardian.Tests.Files.StoreContents;
 
 namespace MoleculeGuardian.Tests.Files;
 
@@ -13,8 +14,6 @@ namespace MoleculeGuardian.Tests.Files;
 public sealed class DisplacedWriterTests : IDisposable
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(10);
-    private static readonly byte[] Original = Encoding.UTF8.GetBytes("{\n  \"hooks\": {}\n}\n");
-    private static readonly byte[] Healed = Encoding.UTF8.GetBytes("{\n  \"hooks\": {},\n  \"mcpServers\": {}\n}\n");
     private static readonly byte[] Theirs = Encoding.UTF8.GetBytes("{\n  \"hooks\": {},\n  \"theirs\": true\n}\n");
     private readonly TempDirectory _temp = new();
     private readonly string _path;

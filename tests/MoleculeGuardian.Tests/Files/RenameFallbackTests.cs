@@ -1,6 +1,7 @@
 using System.Text;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Tests.Support;
+using static MoleculeGuardian.Tests.Files.StoreContents;
 
 namespace MoleculeGuardian.Tests.Files;
 
@@ -11,8 +12,6 @@ namespace MoleculeGuardian.Tests.Files;
 /// </summary>
 public sealed class RenameFallbackTests : IDisposable
 {
-    private static readonly byte[] Original = Encoding.UTF8.GetBytes("{\n  \"hooks\": {}\n}\n");
-    private static readonly byte[] Healed = Encoding.UTF8.GetBytes("{\n  \"hooks\": {},\n  \"mcpServers\": {}\n}\n");
     private static readonly byte[] Theirs = Encoding.UTF8.GetBytes("{\n  \"hooks\": {},\n  \"theirs\": \"a longer view\"\n}\n");
     private readonly TempDirectory _temp = new();
     private readonly string _path;

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Tests.Support;
+using static MoleculeGuardian.Tests.Files.StoreContents;
 
 namespace MoleculeGuardian.Tests.Files;
 
@@ -12,7 +13,6 @@ namespace MoleculeGuardian.Tests.Files;
 public sealed class SettingsFileStoreReadEdgeTests : IDisposable
 {
     private const long Max = 1024;
-    private static readonly byte[] Original = Encoding.UTF8.GetBytes("{\n  \"hooks\": {}\n}\n");
     private readonly TempDirectory _temp = new();
     private readonly string _path;
 

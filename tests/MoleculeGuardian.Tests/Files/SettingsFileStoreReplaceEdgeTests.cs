@@ -1,6 +1,7 @@
 using System.Text;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Tests.Support;
+using static MoleculeGuardian.Tests.Files.StoreContents;
 
 namespace MoleculeGuardian.Tests.Files;
 
@@ -10,8 +11,6 @@ namespace MoleculeGuardian.Tests.Files;
 /// </summary>
 public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
 {
-    private static readonly byte[] Original = Encoding.UTF8.GetBytes("{\n  \"hooks\": {}\n}\n");
-    private static readonly byte[] Healed = Encoding.UTF8.GetBytes("{\n  \"hooks\": {},\n  \"mcpServers\": {}\n}\n");
     private readonly TempDirectory _temp = new();
     private readonly string _path;
 
