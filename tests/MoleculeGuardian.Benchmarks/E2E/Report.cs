@@ -128,7 +128,7 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
         var own = Summary.Of(g.Exposure.Where(e => e.Kind == WriteKind.InPlace && !e.Miss).Select(e => e.WriteMs));
         rows.Add(["in place only: the evicting write itself, open(O_TRUNC) → write returned (guardian's runs)", F(own.P50), F(own.P99)]);
         var dirSync = Summary.Of(floor.DirectoryFsyncMs);
-        rows.Add(["not in the floor: directory fsync after the rename (the guardian does it; inside its AbsentMs)", F(dirSync.P50), F(dirSync.P99)]);
+        rows.Add(["not in the floor: directory fsync after the rename (the guardian does it once the entry is visible, so it is in neither absent time)", F(dirSync.P50), F(dirSync.P99)]);
         var (gIn, gRe) = (Absent(g, WriteKind.InPlace), Absent(g, WriteKind.RenameReplace));
         rows.Add(["guardian absent time, in place / rename-replace (from the table above)", $"{F(gIn.P50)} / {F(gRe.P50)}", $"{F(gIn.P99)} / {F(gRe.P99)}"]);
         return rows;
