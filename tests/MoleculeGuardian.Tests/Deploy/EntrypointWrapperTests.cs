@@ -30,7 +30,7 @@ public sealed class EntrypointWrapperTests : IDisposable
         return [.. scripts];
     }
 
-    [Theory]
+    [RequiresTheory("shellcheck")]
     [MemberData(nameof(ShellScripts))]
     public async Task Shellcheck_ShellScript_IsClean(string script)
     {

@@ -8,15 +8,9 @@ internal static class RequiredTool
 {
     public static string Find(string name, string debianPackage)
     {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        if (MoleculeGuardian.Tests.Support.Requires.FindOnPath(name) is { } found)
         {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate)
-                && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-            {
-                return candidate;
-            }
+            return found;
         }
 
         Assert.Fail($"'{name}' was not found on PATH. Install the Debian package '{debianPackage}' (apt-get install {debianPackage}).");

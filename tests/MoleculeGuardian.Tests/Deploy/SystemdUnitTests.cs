@@ -22,7 +22,7 @@ public sealed class SystemdUnitTests : IDisposable
     /// verify exits 0 even when it warns (unknown keys, unparsable values are "ignoring" warnings), so the test
     /// asserts that it prints nothing at all, not just its exit code.
     /// </summary>
-    [Fact]
+    [RequiresFact("systemd-analyze")]
     public async Task SystemdUnit_VerifiedBySystemdAnalyze_HasNoWarnings()
     {
         var analyze = RequiredTool.Find("systemd-analyze", "systemd");
@@ -34,7 +34,7 @@ public sealed class SystemdUnitTests : IDisposable
     }
 
     /// <summary>Proves the check above can fail: the same harness reports a directive systemd does not know.</summary>
-    [Fact]
+    [RequiresFact("systemd-analyze")]
     public async Task SystemdUnit_WithAnUnknownDirective_VerifyReportsIt()
     {
         var analyze = RequiredTool.Find("systemd-analyze", "systemd");
@@ -50,7 +50,7 @@ public sealed class SystemdUnitTests : IDisposable
     /// The hardening stays: `systemd-analyze security` (offline, on the unit file) rates the exposure at most 1.4, the
     /// score of the unit as first shipped. A weakened sandbox (a dropped Protect*= line) raises it.
     /// </summary>
-    [Fact]
+    [RequiresFact("systemd-analyze")]
     public async Task SystemdUnit_SecurityExposure_AtMost1Point4()
     {
         var exposure = await ExposureAsync(CopyUnitWithStandInBinary());
@@ -58,7 +58,7 @@ public sealed class SystemdUnitTests : IDisposable
         Assert.True(exposure <= 1.4m, $"exposure {exposure} > 1.4");
     }
 
-    [Fact]
+    [RequiresFact("systemd-analyze")]
     public async Task SystemdUnit_WithoutProtectSystem_ExposureRises()
     {
         var copy = CopyUnitWithStandInBinary();

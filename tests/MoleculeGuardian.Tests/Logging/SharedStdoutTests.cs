@@ -102,7 +102,7 @@ public sealed class SharedStdoutTests : IDisposable
     /// <summary>
     /// strace counts the write(2) calls on stdout: exactly one per event, each of exactly one whole line.
     /// </summary>
-    [Fact]
+    [RequiresFact("strace")]
     public async Task Run_EachEvent_IsOneWriteOfOneWholeLine()
     {
         var strace = Deploy.RequiredTool.Find("strace", "strace");

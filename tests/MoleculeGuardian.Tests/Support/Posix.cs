@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace MoleculeGuardian.Tests.Support;
 
-/// <summary>The two libc calls the tests need: sending signals and making a FIFO.</summary>
+/// <summary>The libc calls the tests need: sending signals, making a FIFO, asking who we are.</summary>
 internal static class Posix
 {
     public const int SigKill = 9;
@@ -16,6 +16,8 @@ internal static class Posix
         }
     }
 
+    public static uint EffectiveUid() => NativeGeteuid();
+
     public static void MakeFifo(string path)
     {
         if (NativeMkfifo(path, Convert.ToUInt32("600", 8)) != 0)
@@ -26,6 +28,9 @@ internal static class Posix
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int NativeKill(int pid, int sig);
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint NativeGeteuid();
 
     [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int NativeMkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
