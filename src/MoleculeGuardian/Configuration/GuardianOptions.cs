@@ -47,6 +47,12 @@ public sealed class GuardianOptions
     /// <summary>Mode of a settings file the guardian creates (octal text, e.g. "0644").</summary>
     public string NewFileMode { get; set; } = "0644";
 
+    /// <summary>
+    /// Started as root, act as this user (a name, or a uid, or uid:gid) in the settings directory instead of its owner.
+    /// Empty: the directory's owner, or root itself in a root-owned directory no one else can write.
+    /// </summary>
+    public string RunAs { get; set; } = "";
+
     /// <summary>Entries that must always be present. Empty after binding means the built-in default.</summary>
     public Dictionary<string, ProtectedServerOptions> ProtectedServers { get; set; } = new(StringComparer.Ordinal);
 

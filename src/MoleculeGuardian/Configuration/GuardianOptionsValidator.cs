@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using MoleculeGuardian.Files;
 
 namespace MoleculeGuardian.Configuration;
 
@@ -7,6 +8,12 @@ namespace MoleculeGuardian.Configuration;
 public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
 {
     private const string P = GuardianOptions.SectionName + ":";
+    private readonly IProcessIdentity _identity;
+
+    public GuardianOptionsValidator(IProcessIdentity? identity = null)
+    {
+        _identity = identity ?? LinuxProcessIdentity.Instance;
+    }
 
     public ValidateOptionsResult Validate(string? name, GuardianOptions options)
     {
@@ -16,6 +23,10 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
         if (!Path.IsPathFullyQualified(options.SettingsPath) || options.SettingsPath.EndsWith('/'))
         {
             errors.Add($"{P}SettingsPath must be an absolute path to a file (got '{options.SettingsPath}').");
+        }
+        else if (options.SettingsPath.Split('/').Any(part => part is "." or ".."))
+        {
+            errors.Add($"{P}SettingsPath must not have '.' or '..' components (got '{options.SettingsPath}').");
         }
 
         Positive(errors, "SettleDelay", options.SettleDelay);
@@ -64,6 +75,7 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
             errors.Add($"{P}NewFileMode must be an octal file mode between 0000 and 0777 (got '{options.NewFileMode}').");
         }
 
+        ValidateRunAs(errors, options.RunAs);
         ValidateServers(errors, options.ProtectedServers);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
@@ -85,6 +97,66 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
 
         mode = (UnixFileMode)bits;
         return true;
+    }
+
+    /// <summary>
+    /// <c>Guardian:RunAs</c> as uid and gid: a user name (its primary group), a uid (its primary group, or the same
+    /// number without a user-database entry), or <c>uid:gid</c>. Null when empty; throws when it names nobody.
+    /// </summary>
+    public static (uint Uid, uint Gid)? ResolveUser(string? runAs, IProcessIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        if (string.IsNullOrEmpty(runAs))
+        {
+            return null;
+        }
+
+        var parts = runAs.Split(':');
+        if (parts.Length == 2 && TryId(parts[0], out var uid) && TryId(parts[1], out var gid))
+        {
+            return (uid, gid);
+        }
+
+        if (parts.Length == 1 && TryId(parts[0], out var alone))
+        {
+            return (alone, identity.PrimaryGroupOf(alone) ?? alone);
+        }
+
+        return parts.Length == 1 && identity.FindUser(runAs) is { } user
+            ? user
+            : throw new FormatException($"{P}RunAs names no user (got '{runAs}'); give a user name, a uid, or uid:gid.");
+    }
+
+    private static bool TryId(string text, out uint id) =>
+        uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id);
+
+    private void ValidateRunAs(List<string> errors, string? runAs)
+    {
+        (uint Uid, uint Gid)? user;
+        try
+        {
+            user = ResolveUser(runAs, _identity);
+        }
+        catch (FormatException ex)
+        {
+            errors.Add(ex.Message);
+            return;
+        }
+
+        if (user is not { } u)
+        {
+            return;
+        }
+
+        if (u.Uid == 0 || u.Gid == 0)
+        {
+            errors.Add($"{P}RunAs must name an ordinary user, not root (got '{runAs}').");
+        }
+        else if (_identity.Uid != 0 && _identity.Uid != u.Uid)
+        {
+            errors.Add($"{P}RunAs is '{runAs}' (uid {u.Uid}), but the guardian runs as uid {_identity.Uid} and cannot switch; "
+                + "start it as root or as that user.");
+        }
     }
 
     private static void ValidateServers(List<string> errors, Dictionary<string, ProtectedServerOptions> servers)

@@ -32,19 +32,30 @@ public enum LeaseResult
 /// <summary>
 /// The system calls the file store makes, one method each. Failures throw <see cref="PosixException"/>.
 /// This is the seam through which tests inject EIO, ENOSPC, EROFS and friends, which root cannot provoke with chmod.
+/// <para>
+/// Everything in the settings directory is named relative to a directory handle, never by a path from <c>/</c>: the
+/// directory can be swapped for a symlink between two calls by whoever owns it. The <c>path</c> arguments only say,
+/// in an error message, what the handle and name stand for.
+/// </para>
 /// </summary>
 public interface IFileSystemCalls
 {
-    /// <summary><c>lstat</c>: never follows a link; null when nothing is there.</summary>
-    FileStat? LStat(string path);
+    /// <summary>
+    /// <c>openat(parent, name, O_PATH|O_DIRECTORY|O_NOFOLLOW)</c>: one component, never through a symlink (ENOTDIR
+    /// for a symlink or a file). A null parent means the working directory; the store only passes "/" then.
+    /// </summary>
+    SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path);
+
+    /// <summary><c>fstatat(directory, name, AT_SYMLINK_NOFOLLOW)</c>: never follows a link; null when nothing is there.</summary>
+    FileStat? StatAt(SafeFileHandle directory, string name, string path);
 
     FileStat FStat(SafeFileHandle handle, string path);
 
     /// <summary>Opens for reading without following a symlink and without blocking (a FIFO must not hang us).</summary>
-    SafeFileHandle OpenRead(string path);
+    SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string path);
 
     /// <summary>Creates a new file exclusively (O_EXCL, no symlink followed) for writing, mode 0600.</summary>
-    SafeFileHandle CreateExclusive(string path);
+    SafeFileHandle CreateExclusiveAt(SafeFileHandle directory, string name, string path);
 
     int Read(SafeFileHandle handle, Span<byte> buffer, long offset, string path);
 
@@ -56,14 +67,17 @@ public interface IFileSystemCalls
 
     void FChmod(SafeFileHandle handle, uint mode, string path);
 
-    void Rename(string source, string target, RenameMode mode);
+    /// <summary><c>renameat2</c> between two names of the same directory handle.</summary>
+    void RenameAt(SafeFileHandle directory, string source, string target, RenameMode mode, string path);
 
-    void Unlink(string path);
+    /// <summary><c>unlinkat(directory, name, 0)</c>: a file, never a directory.</summary>
+    void UnlinkAt(SafeFileHandle directory, string name, string path);
 
     /// <summary>Flushes a directory's entries (the rename) to disk.</summary>
-    void FsyncDirectory(string path);
+    void FsyncDirectory(SafeFileHandle directory, string path);
 
-    IEnumerable<string> ListFiles(string directory, string pattern);
+    /// <summary>The names in the directory (not "." and ".."), read from the handle.</summary>
+    IReadOnlyList<string> ListNames(SafeFileHandle directory, string path);
 
     /// <summary>
     /// <c>F_SETLEASE F_WRLCK</c>: granted only when no other open file refers to the inode; while held, another
@@ -74,8 +88,4 @@ public interface IFileSystemCalls
 
     /// <summary><c>F_GETLEASE</c>: true when somebody has begun to open the leased file and waits for the release.</summary>
     bool LeaseBreaking(SafeFileHandle handle, string path);
-
-    uint EffectiveUid { get; }
-
-    uint EffectiveGid { get; }
 }

@@ -19,6 +19,11 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
     private static readonly int ODirectory = IsArm ? 0x4000 : 0x10000;
     private static readonly int ONoFollow = IsArm ? 0x8000 : 0x20000;
 
+    private const int OPath = 0x200000;
+
+    // Where d_name starts in glibc's struct dirent on 64-bit Linux (x64, arm64): after d_ino, d_off, d_reclen, d_type.
+    private const int DirentNameOffset = 19;
+
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
@@ -31,39 +36,38 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
     private const int FWrLck = 1;
     private const int SigUrg = 23;
 
-    public uint EffectiveUid => NativeMethods.geteuid();
+    public SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path) =>
+        OpenAt(parent is null ? AtFdCwd : Fd(parent), name, OPath | ODirectory | ONoFollow | OCloExec, 0, path);
 
-    public uint EffectiveGid => NativeMethods.getegid();
-
-    public FileStat? LStat(string path)
+    public FileStat? StatAt(SafeFileHandle directory, string name, string path)
     {
-        if (NativeMethods.statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var st) == 0)
+        if (NativeMethods.statx(Fd(directory), name, AtSymlinkNoFollow, StatxBasicStats, out var st) == 0)
         {
             return Convert(st);
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        return errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new PosixException("lstat", path, errno);
+        return errno is Errno.ENOENT ? null : throw new PosixException("fstatat", path, errno);
     }
 
     public FileStat FStat(SafeFileHandle handle, string path)
     {
-        var fd = (int)handle.DangerousGetHandle();
-        return NativeMethods.statx(fd, "", AtEmptyPath, StatxBasicStats, out var st) == 0
+        return NativeMethods.statx(Fd(handle), "", AtEmptyPath, StatxBasicStats, out var st) == 0
             ? Convert(st)
             : throw new PosixException("fstat", path, Marshal.GetLastPInvokeError());
     }
 
-    public SafeFileHandle OpenRead(string path) => Open(path, ORdOnly | ONonBlock | ONoFollow | OCloExec, 0);
+    public SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string path) =>
+        OpenAt(Fd(directory), name, ORdOnly | ONonBlock | ONoFollow | OCloExec, 0, path);
 
-    public SafeFileHandle CreateExclusive(string path) =>
-        Open(path, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, 0x180 /* 0600 */);
+    public SafeFileHandle CreateExclusiveAt(SafeFileHandle directory, string name, string path) =>
+        OpenAt(Fd(directory), name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, 0x180 /* 0600 */, path);
 
     public unsafe int Read(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
     {
         fixed (byte* p = buffer)
         {
-            var n = NativeMethods.pread((int)handle.DangerousGetHandle(), p, (nint)buffer.Length, offset);
+            var n = NativeMethods.pread(Fd(handle), p, (nint)buffer.Length, offset);
             return n >= 0 ? (int)n : throw new PosixException("read", path, Marshal.GetLastPInvokeError());
         }
     }
@@ -74,7 +78,7 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         {
             for (long done = 0; done < data.Length;)
             {
-                var n = NativeMethods.pwrite((int)handle.DangerousGetHandle(), p + done, (nint)(data.Length - done), done);
+                var n = NativeMethods.pwrite(Fd(handle), p + done, (nint)(data.Length - done), done);
                 if (n < 0)
                 {
                     throw new PosixException("write", path, Marshal.GetLastPInvokeError());
@@ -86,34 +90,72 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
     }
 
     public void Fsync(SafeFileHandle handle, string path) =>
-        Check(NativeMethods.fsync((int)handle.DangerousGetHandle()), "fsync", path);
+        Check(NativeMethods.fsync(Fd(handle)), "fsync", path);
 
     public void FChown(SafeFileHandle handle, uint uid, uint gid, string path) =>
-        Check(NativeMethods.fchown((int)handle.DangerousGetHandle(), uid, gid), "fchown", path);
+        Check(NativeMethods.fchown(Fd(handle), uid, gid), "fchown", path);
 
     public void FChmod(SafeFileHandle handle, uint mode, string path) =>
-        Check(NativeMethods.fchmod((int)handle.DangerousGetHandle(), mode), "fchmod", path);
+        Check(NativeMethods.fchmod(Fd(handle), mode), "fchmod", path);
 
-    public void Rename(string source, string target, RenameMode mode)
+    public void RenameAt(SafeFileHandle directory, string source, string target, RenameMode mode, string path)
     {
         var flags = mode switch { RenameMode.NoReplace => 1u, RenameMode.Exchange => 2u, _ => 0u };
-        Check(NativeMethods.renameat2(AtFdCwd, source, AtFdCwd, target, flags), "rename", target);
+        Check(NativeMethods.renameat2(Fd(directory), source, Fd(directory), target, flags), "rename", path);
     }
 
-    public void Unlink(string path) => Check(NativeMethods.unlink(path), "unlink", path);
+    public void UnlinkAt(SafeFileHandle directory, string name, string path) =>
+        Check(NativeMethods.unlinkat(Fd(directory), name, 0), "unlink", path);
 
-    public void FsyncDirectory(string path)
+    public void FsyncDirectory(SafeFileHandle directory, string path)
     {
-        using var handle = Open(path, ORdOnly | ODirectory | OCloExec, 0);
+        // The handle is O_PATH, which fsync refuses: "." through it is the same directory, opened for real.
+        using var handle = OpenAt(Fd(directory), ".", ORdOnly | ODirectory | OCloExec, 0, path);
         Fsync(handle, path);
     }
 
-    public IEnumerable<string> ListFiles(string directory, string pattern) =>
-        Directory.EnumerateFiles(directory, pattern, new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false });
+    public unsafe IReadOnlyList<string> ListNames(SafeFileHandle directory, string path)
+    {
+        // A fresh open of "." has a read position of its own; fdopendir takes it over and closedir closes it.
+        var handle = OpenAt(Fd(directory), ".", ORdOnly | ODirectory | OCloExec, 0, path);
+        var stream = NativeMethods.fdopendir(Fd(handle));
+        if (stream == 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new PosixException("fdopendir", path, errno);
+        }
+
+        handle.SetHandleAsInvalid();
+        var names = new List<string>();
+        try
+        {
+            while (true)
+            {
+                var entry = NativeMethods.readdir(stream);
+                if (entry == 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    return errno == 0 ? names : throw new PosixException("readdir", path, errno);
+                }
+
+                // struct dirent on 64-bit glibc: d_ino, d_off (8 bytes each), d_reclen (2), d_type (1), then d_name.
+                var name = Marshal.PtrToStringUTF8(entry + DirentNameOffset) ?? "";
+                if (name is not ("." or ".."))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+        finally
+        {
+            _ = NativeMethods.closedir(stream);
+        }
+    }
 
     public LeaseResult TryWriteLease(SafeFileHandle handle, string path)
     {
-        var fd = (int)handle.DangerousGetHandle();
+        var fd = Fd(handle);
 
         // A lease break signals the holder, with SIGIO by default, whose default action ends the process: SIGURG is
         // ignored by default (and unused by .NET), and the guardian asks F_GETLEASE instead of handling a signal.
@@ -132,15 +174,17 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
 
     public bool LeaseBreaking(SafeFileHandle handle, string path)
     {
-        var type = NativeMethods.fcntl((int)handle.DangerousGetHandle(), FGetLease, 0);
+        var type = NativeMethods.fcntl(Fd(handle), FGetLease, 0);
         return type >= 0 ? type != FWrLck : throw new PosixException("fcntl(F_GETLEASE)", path, Marshal.GetLastPInvokeError());
     }
 
-    private static SafeFileHandle Open(string path, int flags, uint mode)
+    private static SafeFileHandle OpenAt(int directory, string name, int flags, uint mode, string path)
     {
-        var fd = NativeMethods.open(path, flags, mode);
+        var fd = NativeMethods.openat(directory, name, flags, mode);
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw new PosixException("open", path, Marshal.GetLastPInvokeError());
     }
+
+    private static int Fd(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
 
     private static void Check(int result, string operation, string path)
     {
@@ -191,8 +235,8 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
 
     private static partial class NativeMethods
     {
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int open(string path, int flags, uint mode);
+        [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int openat(int dirfd, string path, int flags, uint mode);
 
         [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int statx(int dirfd, string path, int flags, uint mask, out Statx buffer);
@@ -215,17 +259,21 @@ public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 
-        [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int unlink(string path);
+        [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int unlinkat(int dirfd, string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
+        internal static partial nint fdopendir(int fd);
+
+        [LibraryImport("libc", EntryPoint = "readdir", SetLastError = true)]
+        internal static partial nint readdir(nint stream);
+
+        [LibraryImport("libc", EntryPoint = "closedir", SetLastError = true)]
+        internal static partial int closedir(nint stream);
 
         // Variadic in C; an int third argument is passed exactly like a fixed one on x64 and arm64 Linux.
         [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
         internal static partial int fcntl(int fd, int cmd, int arg);
 
-        [LibraryImport("libc", EntryPoint = "geteuid")]
-        internal static partial uint geteuid();
-
-        [LibraryImport("libc", EntryPoint = "getegid")]
-        internal static partial uint getegid();
     }
 }

@@ -1,19 +1,23 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
 namespace MoleculeGuardian.Files;
 
 /// <summary>
-/// Reads and atomically replaces the settings file. Never follows a symlink, never blocks on a FIFO, keeps the
-/// owner and mode of the file it replaces, and never puts back content computed from a stale read.
+/// Reads and atomically replaces the settings file. Resolves the directory once per read, without following any
+/// symlink, and does everything after through that handle; never blocks on a FIFO; keeps the owner and mode of the
+/// file it replaces; never puts back content computed from a stale read.
 /// </summary>
-public sealed class SettingsFileStore
+public sealed partial class SettingsFileStore
 {
     private const string TempMarker = ".guardian-";
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdef");
     private readonly IFileSystemCalls _fs;
     private readonly TimeProvider _time;
+    private readonly Privilege _privilege;
 
-    public SettingsFileStore(string settingsPath, long maxFileBytes, UnixFileMode newFileMode, IFileSystemCalls fs, TimeProvider time)
+    public SettingsFileStore(string settingsPath, long maxFileBytes, UnixFileMode newFileMode, IFileSystemCalls fs, TimeProvider time, Privilege privilege)
     {
         SettingsPath = settingsPath;
         // Stryker disable once String : null only when the settings path is "/" itself, which names no file to guard
@@ -23,6 +27,7 @@ public sealed class SettingsFileStore
         NewFileMode = newFileMode;
         _fs = fs;
         _time = time;
+        _privilege = privilege;
     }
 
     public string SettingsPath { get; }
@@ -35,33 +40,209 @@ public sealed class SettingsFileStore
 
     public UnixFileMode NewFileMode { get; }
 
-    /// <summary>
-    /// When the last successful <see cref="Replace"/> renamed the new file into place: the moment readers began to see
-    /// it, before the verification and the directory flush that follow.
-    /// </summary>
-    public DateTimeOffset? LastRenamedAt { get; private set; }
-
     /// <summary>The guardian's own temporary files start with this; watchers ignore them by name.</summary>
     public string TempPrefix => "." + FileName + TempMarker;
 
+    /// <summary>
+    /// Opens the directory (settling whom the guardian acts as there) and reads the file through it. The result holds
+    /// the directory handle for the replace and the quarantine that follow: dispose it when done.
+    /// </summary>
     public SettingsRead Read()
     {
-        var dir = _fs.LStat(Directory);
+        var open = OpenDirectory();
+        if (open.Directory is not { } dir)
+        {
+            return open.Status == DirectoryStatus.Missing ? SettingsRead.DirectoryMissing : SettingsRead.Refused(open.Reason);
+        }
+
+        var keep = false;
+        try
+        {
+            var read = ReadIn(dir);
+            keep = read.Directory is not null;
+            return read;
+        }
+        finally
+        {
+            if (!keep)
+            {
+                dir.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the file with <paramref name="content"/> if it still holds what <paramref name="basis"/> read, in the
+    /// directory that read went through. Temp file written, flushed, owner and mode set, then swapped in atomically.
+    /// </summary>
+    public ReplaceResult Replace(SettingsRead basis, byte[] content)
+    {
+        ArgumentNullException.ThrowIfNull(basis);
+        ArgumentNullException.ThrowIfNull(content);
+        var dir = basis.Directory ?? throw new ArgumentException("only a read that found the directory can be replaced", nameof(basis));
+        if (OwnerRefusal(basis) is { } refused)
+        {
+            return new ReplaceResult(ReplaceOutcome.Refused, Reason: refused);
+        }
+
+        var (uid, gid, mode) = OwnerAndMode(basis, dir);
+        // Mutation testing: "N" -> "" survives and is equivalent: the default format starts with the same 8 hex digits.
+        var temp = TempPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        var tempPath = Path.Combine(Directory, temp);
+        var tempExists = false;
+        try
+        {
+            ulong ourInode;
+            bool leases;
+            using (var handle = _fs.CreateExclusiveAt(dir.Handle, temp, tempPath))
+            {
+                tempExists = true;
+                _fs.Write(handle, content, tempPath);
+                if (uid != _privilege.Identity.Uid || gid != _privilege.Identity.Gid)
+                {
+                    _fs.FChown(handle, uid, gid, tempPath);
+                }
+
+                _fs.FChmod(handle, mode, tempPath);
+                _fs.Fsync(handle, tempPath);
+                ourInode = _fs.FStat(handle, tempPath).Inode;
+
+                // Nobody else can have our fresh temp file open, so a lease on it is granted wherever leases work
+                // (closing the handle releases it).
+                leases = _fs.TryWriteLease(handle, tempPath) == LeaseResult.Granted;
+            }
+
+            var swap = new Swap(dir.Handle, temp, tempPath, ourInode);
+            var result = basis.Status == ReadStatus.Absent ? CreateNew(swap) : SwapIn(basis, swap, content, leases);
+            // Stryker disable once Logical : once Replaced the temp name is gone (renamed, or unlinked after the exchange); this only saves a stat
+            tempExists = result.Outcome != ReplaceOutcome.Replaced && _fs.StatAt(dir.Handle, temp, tempPath) is not null;
+            if (result.Outcome == ReplaceOutcome.Replaced)
+            {
+                _fs.FsyncDirectory(dir.Handle, Directory);
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (tempExists)
+            {
+                TryUnlink(dir.Handle, temp);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Acting as anyone but root, the guardian cannot give a replacement another user's ownership, and changing who
+    /// owns a file is not its call: such a file is left alone, with a reason. Null when the owner can be kept.
+    /// </summary>
+    public string? OwnerRefusal(SettingsRead basis)
+    {
+        ArgumentNullException.ThrowIfNull(basis);
+        var identity = _privilege.Identity;
+        if (basis.Status != ReadStatus.Present || basis.Stat is not { } stat || identity.Uid == 0
+            || (stat.Uid == identity.Uid && identity.InGroup(stat.Gid)))
+        {
+            return null;
+        }
+
+        return $"the file belongs to {stat.Uid}:{stat.Gid} and the guardian acts as {identity.Uid}:{identity.Gid}, "
+            + "so a replacement could not keep that owner; chown the file to the directory's owner, or run the guardian as its owner";
+    }
+
+    /// <summary>
+    /// Keeps a copy of the bytes <paramref name="basis"/> read, which a repair is about to drop, in the same directory:
+    /// <c>settings.json.&lt;kind&gt;-&lt;UTC time&gt;</c>, mode 0600, owned like the file. Returns where it is.
+    /// </summary>
+    public string Quarantine(SettingsRead basis, QuarantineKind kind, int keep)
+    {
+        ArgumentNullException.ThrowIfNull(basis);
+        var dir = basis.Directory ?? throw new ArgumentException("only a read that found the directory can be quarantined", nameof(basis));
+        var copy = QuarantineName.For(FileName, kind, _time.GetUtcNow());
+        SafeFileHandle handle;
+        for (var n = 1; ; n++)
+        {
+            try
+            {
+                handle = _fs.CreateExclusiveAt(dir.Handle, copy.Name, Path.Combine(Directory, copy.Name));
+                break;
+            }
+            catch (PosixException ex) when (ex.ErrorNumber == Errno.EEXIST && n < 1000)
+            {
+                copy = copy with { Sequence = n };
+            }
+        }
+
+        var path = Path.Combine(Directory, copy.Name);
+        using (handle)
+        {
+            try
+            {
+                _fs.Write(handle, basis.Bytes, path);
+                if (basis.Stat is { } o && (o.Uid != _privilege.Identity.Uid || o.Gid != _privilege.Identity.Gid))
+                {
+                    _fs.FChown(handle, o.Uid, o.Gid, path);
+                }
+
+                _fs.Fsync(handle, path);
+            }
+            catch (PosixException)
+            {
+                // A partial copy is no copy: remove it so the repair does not go ahead believing it is safe.
+                TryUnlink(dir.Handle, copy.Name);
+                throw;
+            }
+        }
+
+        _fs.FsyncDirectory(dir.Handle, Directory);
+        Prune(dir, copy, keep);
+        return path;
+    }
+
+    /// <summary>Removes temp files left by guardian processes that are gone (a crash between create and rename).</summary>
+    public IReadOnlyList<string> RemoveStaleTemps()
+    {
+        var removed = new List<string>();
+        var open = OpenDirectory();
+        using var dir = open.Directory;
         if (dir is null)
         {
-            return SettingsRead.DirectoryMissing;
+            return removed;
         }
 
-        if (dir.Value.Kind != FileKind.Directory)
+        foreach (var name in _fs.ListNames(dir.Handle, Directory))
         {
-            return SettingsRead.Refused($"the settings directory {Directory} is {dir.Value.KindName}", dir);
+            // Our own pid counts as gone: this runs at start, before we make any, and a restarted container reuses pids.
+            if (TempOwner(name) is { } pid
+                && (pid == Environment.ProcessId || !System.IO.Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture)))
+                && IsPlainFile(dir, name) && TryUnlink(dir.Handle, name))
+            {
+                removed.Add(Path.Combine(Directory, name));
+            }
         }
 
-        // lstat first so a device or FIFO is refused without being opened at all.
-        var seen = _fs.LStat(SettingsPath);
+        return removed;
+    }
+
+    private DirectoryOpen OpenDirectory()
+    {
+        var open = DirectoryWalk.Open(_fs, Directory, _privilege.Privileged);
+        if (open.Directory is { } dir && _privilege.ActIn(dir) is { } refused)
+        {
+            dir.Dispose();
+            return DirectoryOpen.Refused(refused);
+        }
+
+        return open;
+    }
+
+    private SettingsRead ReadIn(SettingsDirectory dir)
+    {
+        // Stat first, so a device or FIFO is refused without being opened at all.
+        var seen = _fs.StatAt(dir.Handle, FileName, SettingsPath);
         if (seen is null)
         {
-            return SettingsRead.Absent;
+            return SettingsRead.AbsentIn(dir);
         }
 
         if (Refusal(seen.Value) is { } early)
@@ -72,15 +253,15 @@ public sealed class SettingsFileStore
         SafeFileHandle handle;
         try
         {
-            handle = _fs.OpenRead(SettingsPath);
+            handle = _fs.OpenReadAt(dir.Handle, FileName, SettingsPath);
         }
         catch (PosixException ex) when (ex.ErrorNumber == Errno.ENOENT)
         {
-            return SettingsRead.Absent;
+            return SettingsRead.AbsentIn(dir);
         }
         catch (PosixException ex) when (ex.ErrorNumber is Errno.ELOOP or Errno.ENXIO)
         {
-            // Swapped for a link or a socket between the lstat and the open.
+            // Swapped for a link or a socket between the stat and the open.
             return SettingsRead.Refused("the settings path is not a regular file");
         }
 
@@ -95,118 +276,8 @@ public sealed class SettingsFileStore
             var bytes = ReadAll(handle, stat.Size);
             return bytes is null
                 ? SettingsRead.Refused($"the file grew past Guardian:MaxFileBytes ({MaxFileBytes} bytes) while being read", stat)
-                : new SettingsRead(ReadStatus.Present, bytes, stat, "");
+                : new SettingsRead(ReadStatus.Present, bytes, stat, "", dir);
         }
-    }
-
-    /// <summary>
-    /// Replaces the file with <paramref name="content"/> if it still holds what <paramref name="basis"/> read.
-    /// Temp file in the same directory, written, flushed, owner and mode set, then swapped in atomically.
-    /// </summary>
-    public ReplaceOutcome Replace(SettingsRead basis, byte[] content)
-    {
-        ArgumentNullException.ThrowIfNull(basis);
-        ArgumentNullException.ThrowIfNull(content);
-        var (uid, gid, mode) = OwnerAndMode(basis);
-        // Mutation testing: "N" -> "" survives and is equivalent: the default format starts with the same 8 hex digits.
-        var temp = Path.Combine(Directory, TempPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        var tempExists = false;
-        try
-        {
-            ulong ourInode;
-            bool leases;
-            using (var handle = _fs.CreateExclusive(temp))
-            {
-                tempExists = true;
-                _fs.Write(handle, content, temp);
-                if (uid != _fs.EffectiveUid || gid != _fs.EffectiveGid)
-                {
-                    _fs.FChown(handle, uid, gid, temp);
-                }
-
-                _fs.FChmod(handle, mode, temp);
-                _fs.Fsync(handle, temp);
-                ourInode = _fs.FStat(handle, temp).Inode;
-
-                // Nobody else can have our fresh temp file open, so a lease on it is granted wherever leases work
-                // (closing the handle releases it).
-                leases = _fs.TryWriteLease(handle, temp) == LeaseResult.Granted;
-            }
-
-            var outcome = basis.Status == ReadStatus.Absent ? CreateNew(temp) : SwapIn(basis, temp, ourInode, content, leases);
-            // Stryker disable once Logical : once Replaced the temp name is gone (renamed, or unlinked after the exchange); this only saves an lstat
-            tempExists = outcome == ReplaceOutcome.Conflict && _fs.LStat(temp) is not null;
-            if (outcome == ReplaceOutcome.Replaced)
-            {
-                _fs.FsyncDirectory(Directory);
-            }
-
-            return outcome;
-        }
-        finally
-        {
-            if (tempExists)
-            {
-                TryUnlink(temp);
-            }
-        }
-    }
-
-    /// <summary>Keeps a copy of bytes a repair is about to drop: <c>settings.json.&lt;kind&gt;-&lt;UTC time&gt;</c>, mode 0600.</summary>
-    public string Quarantine(byte[] original, string kind, FileStat? owner, int keep)
-    {
-        ArgumentNullException.ThrowIfNull(original);
-        var stamp = _time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture);
-        var baseName = $"{SettingsPath}.{kind}-{stamp}";
-        var path = baseName;
-        for (var n = 1; _fs.LStat(path) is not null; n++)
-        {
-            path = baseName + "-" + n.ToString(CultureInfo.InvariantCulture);
-        }
-
-        using (var handle = _fs.CreateExclusive(path))
-        {
-            try
-            {
-                _fs.Write(handle, original, path);
-                if (owner is { } o && (o.Uid != _fs.EffectiveUid || o.Gid != _fs.EffectiveGid))
-                {
-                    _fs.FChown(handle, o.Uid, o.Gid, path);
-                }
-
-                _fs.Fsync(handle, path);
-            }
-            catch (PosixException)
-            {
-                // A partial copy is no copy: remove it so the repair does not go ahead believing it is safe.
-                TryUnlink(path);
-                throw;
-            }
-        }
-
-        _fs.FsyncDirectory(Directory);
-        Prune(kind, keep);
-        return path;
-    }
-
-    /// <summary>Removes temp files left by guardian processes that are gone (a crash between create and rename).</summary>
-    public IReadOnlyList<string> RemoveStaleTemps()
-    {
-        var removed = new List<string>();
-        foreach (var path in _fs.ListFiles(Directory, TempPrefix + "*.tmp"))
-        {
-            var rest = Path.GetFileName(path)[TempPrefix.Length..];
-            var dash = rest.IndexOf('-', StringComparison.Ordinal);
-            // Mutation testing: "dash >= 0" survives and is equivalent: an empty pid does not parse either.
-            var alive = dash > 0 && int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && pid != Environment.ProcessId && System.IO.Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
-            if (!alive && TryUnlink(path))
-            {
-                removed.Add(path);
-            }
-        }
-
-        return removed;
     }
 
     private string? Refusal(FileStat stat)
@@ -254,144 +325,70 @@ public sealed class SettingsFileStore
         }
     }
 
-    private (uint Uid, uint Gid, uint Mode) OwnerAndMode(SettingsRead basis)
+    private (uint Uid, uint Gid, uint Mode) OwnerAndMode(SettingsRead basis, SettingsDirectory dir)
     {
         if (basis.Stat is { } existing && basis.Status == ReadStatus.Present)
         {
             return (existing.Uid, existing.Gid, existing.Mode & 0x1FF);
         }
 
-        // A new file belongs to whoever owns the directory (uid 1000 on a concierge), not to us.
-        var dir = _fs.LStat(Directory) ?? throw new PosixException("lstat", Directory, Errno.ENOENT);
-        return (dir.Uid, dir.Gid, (uint)NewFileMode);
+        // A new file belongs to the directory's owner (uid 1000 on a concierge), not to root. Anyone else creates it
+        // as themselves: after the switch to the directory's owner that is the same user.
+        var identity = _privilege.Identity;
+        return identity.Uid == 0 ? (dir.Stat.Uid, dir.Stat.Gid, (uint)NewFileMode) : (identity.Uid, identity.Gid, (uint)NewFileMode);
     }
 
-    private ReplaceOutcome CreateNew(string temp)
+    /// <summary>
+    /// Keeps the newest <paramref name="keep"/> copies of one kind, the one just made among them. Only the guardian's
+    /// own copies count: names of exactly its form, regular files with one link, dated before the copy just made (a
+    /// later date is nobody's copy of ours, and must not push ours out). Anything else is left alone.
+    /// </summary>
+    private void Prune(SettingsDirectory dir, QuarantineName made, int keep)
     {
         try
         {
-            _fs.Rename(temp, SettingsPath, RenameMode.NoReplace);
-            LastRenamedAt = _time.GetUtcNow();
-            return ReplaceOutcome.Replaced;
-        }
-        catch (PosixException ex) when (ex.ErrorNumber == Errno.EEXIST)
-        {
-            return ReplaceOutcome.Conflict;
-        }
-        catch (PosixException ex) when (ex.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
-        {
-            // No RENAME_NOREPLACE on this file system: check, then a plain rename.
-            if (_fs.LStat(SettingsPath) is not null)
-            {
-                return ReplaceOutcome.Conflict;
-            }
-
-            _fs.Rename(temp, SettingsPath, RenameMode.Replace);
-            LastRenamedAt = _time.GetUtcNow();
-            return ReplaceOutcome.Replaced;
-        }
-    }
-
-    private ReplaceOutcome SwapIn(SettingsRead basis, string temp, ulong ourInode, byte[] content, bool leases)
-    {
-        if (_fs.LStat(SettingsPath) is not { } current || current.Fingerprint != basis.Stat!.Value.Fingerprint)
-        {
-            return ReplaceOutcome.Conflict;
-        }
-
-        DateTimeOffset renamedAt;
-        try
-        {
-            _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
-            renamedAt = _time.GetUtcNow();
-        }
-        catch (PosixException ex) when (ex.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
-        {
-            // No RENAME_EXCHANGE here: the fingerprint check above is all the protection there is.
-            _fs.Rename(temp, SettingsPath, RenameMode.Replace);
-            LastRenamedAt = _time.GetUtcNow();
-            return ReplaceOutcome.Replaced;
-        }
-        catch (PosixException ex) when (ex.ErrorNumber == Errno.ENOENT)
-        {
-            return ReplaceOutcome.Conflict;
-        }
-
-        // The exchange shows exactly what we displaced: it may be dropped only if it is what we read and nobody can
-        // still write into it. A writer whose open(O_TRUNC) found the old file just before the exchange truncates and
-        // writes it a moment later; the content check alone would miss that, and the writer's update would go into a
-        // file nobody reads. A write lease closes most of that window: it is refused while the writer has the file
-        // open, and while held, a writer's open waits before truncating, which F_GETLEASE then shows.
-        // The lease lasts until `displaced` is closed, after the unlink or the put-back: a writer that waited for it
-        // then writes the file at whichever name it has by then (the settings path, if it was put back).
-        using var displaced = _fs.OpenRead(temp);
-        var lease = leases ? _fs.TryWriteLease(displaced, temp) : LeaseResult.Unavailable;
-        if (lease != LeaseResult.Busy && Holds(displaced, temp, basis.Bytes)
-            && !(lease == LeaseResult.Granted && _fs.LeaseBreaking(displaced, temp)))
-        {
-            TryUnlink(temp);
-            LastRenamedAt = renamedAt;
-            return ReplaceOutcome.Replaced;
-        }
-
-        PutBack(temp, ourInode, content);
-        return ReplaceOutcome.Conflict;
-    }
-
-    /// <summary>Another writer changed the file after our read: put what we displaced back, unless a newer write went into ours.</summary>
-    private void PutBack(string temp, ulong ourInode, byte[] content)
-    {
-        if (_fs.LStat(SettingsPath) is { } now && now.Inode == ourInode)
-        {
-            _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
-
-            // A truncate-then-write writer that opened the path while our file was there wrote into our inode:
-            // that is the newest content (newer than what we displaced), so it is the one that must stay.
-            using var ours = _fs.OpenRead(temp);
-            if (!Holds(ours, temp, content))
-            {
-                _fs.Rename(temp, SettingsPath, RenameMode.Exchange);
-            }
-        }
-    }
-
-    /// <summary>True when the open file holds exactly <paramref name="expected"/>.</summary>
-    private bool Holds(SafeFileHandle handle, string path, byte[] expected)
-    {
-        var stat = _fs.FStat(handle, path);
-        if (stat.Size != expected.Length)
-        {
-            return false;
-        }
-
-        var actual = ReadAll(handle, stat.Size);
-        return actual is not null && actual.AsSpan().SequenceEqual(expected);
-    }
-
-    private void Prune(string kind, int keep)
-    {
-        try
-        {
-            var copies = _fs.ListFiles(Directory, FileName + "." + kind + "-*")
-                .OrderByDescending(p => p, StringComparer.Ordinal)
-                .Skip(keep)
+            var older = _fs.ListNames(dir.Handle, Directory)
+                .Select(name => QuarantineName.TryParse(name, FileName, made.Kind))
+                .OfType<QuarantineName>()
+                .Where(copy => copy.Order.CompareTo(made.Order) < 0 && IsPlainFile(dir, copy.Name))
+                .OrderByDescending(copy => copy.Order)
+                .Skip(keep - 1)
                 .ToList();
-            foreach (var old in copies)
+            foreach (var copy in older)
             {
-                TryUnlink(old);
+                TryUnlink(dir.Handle, copy.Name);
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (PosixException)
         {
             // Housekeeping only: the copy is safe on disk, an old one left over is retried at the next quarantine.
         }
     }
 
-    private bool TryUnlink(string path)
+    /// <summary>The process id in a temp file name of exactly the guardian's form, or null.</summary>
+    private int? TempOwner(string name)
+    {
+        // .settings.json.guardian-<pid>-<8 hex digits>.tmp
+        if (!name.StartsWith(TempPrefix, StringComparison.Ordinal) || !name.EndsWith(".tmp", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var middle = name.AsSpan(TempPrefix.Length, name.Length - TempPrefix.Length - 4);
+        var dash = middle.IndexOf('-');
+        return dash > 0 && middle.Length - dash - 1 == 8 && !middle[(dash + 1)..].ContainsAnyExcept(HexDigits)
+            && int.TryParse(middle[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
+            ? pid : null;
+    }
+
+    private bool IsPlainFile(SettingsDirectory dir, string name) =>
+        _fs.StatAt(dir.Handle, name, Path.Combine(Directory, name)) is { Kind: FileKind.Regular, Links: 1 };
+
+    private bool TryUnlink(SafeFileHandle dir, string name)
     {
         try
         {
-            _fs.Unlink(path);
+            _fs.UnlinkAt(dir, name, Path.Combine(Directory, name));
             return true;
         }
         catch (PosixException)

@@ -15,20 +15,48 @@ public enum ReadStatus
     Refused,
 }
 
-/// <summary>One read of the settings path: what was there, and the bytes a later replace must still find.</summary>
-public sealed record SettingsRead(ReadStatus Status, byte[] Bytes, FileStat? Stat, string Reason)
+/// <summary>
+/// One read of the settings file: what was there, the bytes a later replace must still find, and the directory handle
+/// it was found through (present or absent), which the replace and the quarantine act through. Disposing it closes
+/// that handle.
+/// </summary>
+public sealed record SettingsRead(ReadStatus Status, byte[] Bytes, FileStat? Stat, string Reason, SettingsDirectory? Directory = null) : IDisposable
 {
-    public static SettingsRead Absent { get; } = new(ReadStatus.Absent, [], null, "");
-
     public static SettingsRead DirectoryMissing { get; } = new(ReadStatus.DirectoryMissing, [], null, "");
 
+    public static SettingsRead AbsentIn(SettingsDirectory directory) => new(ReadStatus.Absent, [], null, "", directory);
+
     public static SettingsRead Refused(string reason, FileStat? stat = null) => new(ReadStatus.Refused, [], stat, reason);
+
+    public void Dispose() => Directory?.Dispose();
 }
 
 public enum ReplaceOutcome
 {
     Replaced,
 
-    /// <summary>The file changed since it was read; nothing was replaced. Read and heal again.</summary>
+    /// <summary>The file changed since it was read, or the name no longer holds what was written: read and heal again.</summary>
     Conflict,
+
+    /// <summary>Nothing was written, and the same write would be refused again; <see cref="ReplaceResult.Reason"/> says why.</summary>
+    Refused,
+}
+
+/// <summary>What a replace did.</summary>
+/// <param name="Outcome">The outcome.</param>
+/// <param name="RenamedAt">When the new file took the name, the moment readers began to see it (before the directory flush).</param>
+/// <param name="Reason">Why it was refused.</param>
+public readonly record struct ReplaceResult(ReplaceOutcome Outcome, DateTimeOffset? RenamedAt = null, string Reason = "")
+{
+    public static ReplaceResult Conflict => new(ReplaceOutcome.Conflict);
+}
+
+/// <summary>Why original bytes are kept: the name of the copy says it.</summary>
+public enum QuarantineKind
+{
+    /// <summary>Unparseable, or a root or <c>mcpServers</c> that is not an object.</summary>
+    Corrupt,
+
+    /// <summary>A drifted entry replaced, or repeated keys folded.</summary>
+    Replaced,
 }

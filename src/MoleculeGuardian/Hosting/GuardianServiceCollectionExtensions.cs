@@ -18,11 +18,12 @@ public static class GuardianServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IFileSystemCalls>(LinuxFileSystemCalls.Instance);
+        services.TryAddSingleton<IProcessIdentity>(LinuxProcessIdentity.Instance);
 
         services.AddOptions<GuardianOptions>()
             .Configure(options => BindGuardian(configuration, options))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GuardianOptions>, GuardianOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GuardianOptions>>(sp => new GuardianOptionsValidator(sp.GetRequiredService<IProcessIdentity>()));
 
         services.AddSingleton(new PlatformAgentGate(PlatformAgentGate.IsOn(configuration[PlatformAgentGate.Variable])));
         services.AddMetrics();
@@ -31,8 +32,12 @@ public static class GuardianServiceCollectionExtensions
         {
             var options = sp.GetRequiredService<IOptions<GuardianOptions>>().Value;
             _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
+            var identity = sp.GetRequiredService<IProcessIdentity>();
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Privilege).FullName!);
+            var privilege = new Privilege(identity, GuardianOptionsValidator.ResolveUser(options.RunAs, identity),
+                change => Log.IdentitySwitched(log, change.Uid, change.Gid, change.Reason));
             return new SettingsFileStore(options.SettingsPath, options.MaxFileBytes, mode,
-                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), privilege);
         });
         services.TryAddSingleton<Healer>();
         services.TryAddSingleton(sp => new GuardianService(
@@ -113,7 +118,7 @@ public static class GuardianServiceCollectionExtensions
     {
         nameof(GuardianOptions.SettingsPath), nameof(GuardianOptions.MaxFileBytes), nameof(GuardianOptions.KeepQuarantined),
         nameof(GuardianOptions.FightThresholdPerMinute), nameof(GuardianOptions.DriftPolicy), nameof(GuardianOptions.Watch),
-        nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers),
+        nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers), nameof(GuardianOptions.RunAs),
     };
 
     /// <summary>

@@ -120,7 +120,7 @@ public sealed class Healer
     {
         for (var round = 0; round < MaxConflictRounds; round++)
         {
-            var read = _store.Read();
+            using var read = _store.Read();
             switch (read.Status)
             {
                 case ReadStatus.DirectoryMissing:
@@ -165,6 +165,11 @@ public sealed class Healer
                 ? [new HealChange(kindOfRoot), .. result.Changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)]
                 : result.Changes;
             var content = SettingsJson.Serialize(result.Document);
+            if (_store.OwnerRefusal(read) is { } notOurs)
+            {
+                return HealReport.Of(HealStatus.Refused, notOurs);
+            }
+
             if (dryRun)
             {
                 return new HealReport(HealStatus.Healed, changes, Bytes: content.Length);
@@ -174,15 +179,21 @@ public sealed class Healer
             if (read.Status == ReadStatus.Present && (corrupt is not null || duplicateKeys || result.Changes.Any(c => c.DropsContent)))
             {
                 var kind = corrupt is not null || result.Changes.Any(c => c.Kind is HealChangeKind.RepairedRoot or HealChangeKind.RepairedMcpServers)
-                    ? "corrupt" : "replaced";
-                quarantined = _store.Quarantine(read.Bytes, kind, read.Stat, _options.KeepQuarantined);
+                    ? QuarantineKind.Corrupt : QuarantineKind.Replaced;
+                quarantined = _store.Quarantine(read, kind, _options.KeepQuarantined);
                 Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes), read.Bytes.Length);
             }
 
-            if (_store.Replace(read, content) == ReplaceOutcome.Replaced)
+            var replaced = _store.Replace(read, content);
+            if (replaced.Outcome == ReplaceOutcome.Replaced)
             {
                 _lastPresent = true;
-                return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read));
+                return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read, replaced.RenamedAt));
+            }
+
+            if (replaced.Outcome == ReplaceOutcome.Refused)
+            {
+                return HealReport.Of(HealStatus.Refused, replaced.Reason);
             }
 
             _conflicts++;
@@ -226,9 +237,9 @@ public sealed class Healer
     /// From the replaced file's last modification (the write that evicted the entry) to our rename. The kernel stamps
     /// mtime from a coarse clock (a scheduler tick, up to 4 ms early at HZ=250), so this errs long, never short.
     /// </summary>
-    private TimeSpan? AbsentSince(SettingsRead replaced)
+    private static TimeSpan? AbsentSince(SettingsRead replaced, DateTimeOffset? renamedAt)
     {
-        if (replaced.Stat is not { } stat || _store.LastRenamedAt is not { } renamed)
+        if (replaced.Stat is not { } stat || renamedAt is not { } renamed)
         {
             return null;
         }

@@ -29,4 +29,5 @@ public enum GuardianEvent
     ConfigurationInvalid = 21,
     CheckFailed = 22,
     SettingRetired = 23,
+    IdentitySwitched = 24,
 }

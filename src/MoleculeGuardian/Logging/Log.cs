@@ -100,4 +100,8 @@ internal static partial class Log
     [LoggerMessage(EventId = (int)GuardianEvent.SettingRetired, EventName = nameof(GuardianEvent.SettingRetired), Level = LogLevel.Warning,
         Message = "{Setting} is set but no longer has an effect: a change is healed at once, and changes during a heal coalesce into one more. Remove it")]
     public static partial void SettingRetired(ILogger logger, string setting);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.IdentitySwitched, EventName = nameof(GuardianEvent.IdentitySwitched), Level = LogLevel.Information,
+        Message = "Started as root; acting as uid {Uid} gid {Gid} from now on, with no supplementary groups, because {Reason}")]
+    public static partial void IdentitySwitched(ILogger logger, uint uid, uint gid, string reason);
 }

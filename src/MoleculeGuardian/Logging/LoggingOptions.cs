@@ -7,7 +7,6 @@ using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Compact;
-using Serilog.Formatting.Display;
 
 namespace MoleculeGuardian.Logging;
 
@@ -53,9 +52,7 @@ public sealed partial class LoggingOptions
     public Logger CreateLogger(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        ITextFormatter formatter = Format == LogFormat.Text
-            ? new MessageTemplateTextFormatter("{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture)
-            : new CompactJsonFormatter();
+        ITextFormatter formatter = Format == LogFormat.Text ? new EscapingTextFormatter() : new CompactJsonFormatter();
         ILogEventSink sink = ReferenceEquals(output, Console.Out) ? new FileDescriptorSink(formatter, StandardOutput)
             : ReferenceEquals(output, Console.Error) ? new FileDescriptorSink(formatter, StandardError)
             : new TextWriterSink(formatter, output);

@@ -24,7 +24,7 @@ public sealed class SettingsWatcher : IDisposable
     private readonly Func<string, FileSystemWatcher> _createWatcher;
     private readonly Lock _gate = new();
     private FileSystemWatcher? _watcher;
-    private Microsoft.Win32.SafeHandles.SafeFileHandle? _heldDirectory;
+    private SettingsDirectory? _heldDirectory;
     private ITimer? _probe;
     private TimeSpan _probePeriod;
     private (ulong Device, ulong Inode)? _watchedDirectory;
@@ -123,8 +123,8 @@ public sealed class SettingsWatcher : IDisposable
     private void Establish()
     {
         StopEvents();
-        var dir = StatDirectory();
-        if (dir is null)
+        var opened = OpenDirectory();
+        if (opened is null)
         {
             _watchedDirectory = null;
             _heldDirectory?.Dispose();
@@ -145,8 +145,8 @@ public sealed class SettingsWatcher : IDisposable
             Log.DirectoryAppeared(_log, _directory);
         }
 
-        _watchedDirectory = dir;
-        HoldDirectory();
+        _watchedDirectory = (opened.Stat.Device, opened.Stat.Inode);
+        HoldDirectory(opened);
         _lastFingerprint = FileFingerprint();
         if (_options.Watch == WatchMode.Poll)
         {
@@ -196,7 +196,7 @@ public sealed class SettingsWatcher : IDisposable
     {
         try
         {
-            return _heldDirectory is not null && _fs.FStat(_heldDirectory, _directory).Links == 0;
+            return _heldDirectory is not null && _fs.FStat(_heldDirectory.Handle, _directory).Links == 0;
         }
         catch (PosixException)
         {
@@ -204,18 +204,10 @@ public sealed class SettingsWatcher : IDisposable
         }
     }
 
-    private void HoldDirectory()
+    private void HoldDirectory(SettingsDirectory directory)
     {
         _heldDirectory?.Dispose();
-        _heldDirectory = null;
-        try
-        {
-            _heldDirectory = _fs.OpenRead(_directory);
-        }
-        catch (PosixException)
-        {
-            // Gone again already; the next probe sees it.
-        }
+        _heldDirectory = directory;
     }
 
     /// <summary>
@@ -305,11 +297,15 @@ public sealed class SettingsWatcher : IDisposable
         }
     }
 
-    private (ulong, ulong)? StatDirectory()
+    /// <summary>
+    /// The directory as a heal would find it: resolved from / without following a symlink. Null when it is missing
+    /// or refused (the heal reports why); the watch then waits for it.
+    /// </summary>
+    private SettingsDirectory? OpenDirectory()
     {
         try
         {
-            return _fs.LStat(_directory) is { Kind: FileKind.Directory } d ? (d.Device, d.Inode) : null;
+            return DirectoryWalk.Open(_fs, _directory, privileged: false).Directory;
         }
         catch (PosixException)
         {
@@ -317,11 +313,17 @@ public sealed class SettingsWatcher : IDisposable
         }
     }
 
+    private (ulong, ulong)? StatDirectory()
+    {
+        using var dir = OpenDirectory();
+        return dir is null ? null : (dir.Stat.Device, dir.Stat.Inode);
+    }
+
     private (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs)? FileFingerprint()
     {
         try
         {
-            return _fs.LStat(Path.Combine(_directory, _fileName))?.Fingerprint;
+            return _heldDirectory is null ? null : _fs.StatAt(_heldDirectory.Handle, _fileName, Path.Combine(_directory, _fileName))?.Fingerprint;
         }
         catch (PosixException)
         {

@@ -36,7 +36,7 @@ public sealed class DisplacedWriterTests : IDisposable
         // any writer that opens first and truncates later.
         using (var writer = File.OpenHandle(_path, FileMode.Open, FileAccess.Write))
         {
-            Assert.Equal(ReplaceOutcome.Conflict, store.Replace(basis, Healed));
+            Assert.Equal(ReplaceOutcome.Conflict, store.Replace(basis, Healed).Outcome);
 
             WriteThrough(writer, Theirs);
         }
@@ -81,7 +81,7 @@ public sealed class DisplacedWriterTests : IDisposable
             Assert.True(SpinWait.SpinUntil(() => LeaseBreaking(displacedInode), Bounded), "the writer's open did not wait for the lease");
         };
 
-        var outcome = store.Replace(basis, Healed);
+        var outcome = store.Replace(basis, Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Conflict, outcome);
         Assert.True(writer!.Join(Bounded), "the writer stayed blocked after the store let go of the displaced file");
@@ -97,7 +97,7 @@ public sealed class DisplacedWriterTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(Healed, File.ReadAllBytes(_path));
         Assert.Equal(2, fs.Calls(FsOp.TryWriteLease)); // the calibration on our temp file, then the displaced file
@@ -113,7 +113,7 @@ public sealed class DisplacedWriterTests : IDisposable
         var fs = new FaultyFileSystemCalls { Leases = LeaseResult.Unavailable };
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(Healed, File.ReadAllBytes(_path));
         Assert.Equal(1, fs.Calls(FsOp.TryWriteLease));
@@ -127,13 +127,13 @@ public sealed class DisplacedWriterTests : IDisposable
         var fs = new FaultyFileSystemCalls { Leases = LeaseResult.Busy };
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(1, fs.Calls(FsOp.TryWriteLease));
     }
 
     private SettingsFileStore Store(IFileSystemCalls fs) =>
-        new(_path, 16 * 1024 * 1024, UnixFileMode.UserRead | UnixFileMode.UserWrite, fs, TimeProvider.System);
+        new(_path, 16 * 1024 * 1024, UnixFileMode.UserRead | UnixFileMode.UserWrite, fs, TimeProvider.System, new Privilege(new RecordingIdentity()));
 
     private static void WriteThrough(SafeFileHandle handle, byte[] content)
     {

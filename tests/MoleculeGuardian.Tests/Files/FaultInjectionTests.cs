@@ -14,7 +14,7 @@ public sealed class FaultInjectionTests : IDisposable
 {
     private static readonly byte[] Original = Encoding.UTF8.GetBytes("{\n  \"mcpServers\": {\n    \"other\": {\"command\": \"x\"}\n  }\n}\n");
     private static readonly int[] Errnos = [Errno.EACCES, Errno.EROFS, Errno.ENOSPC, Errno.EIO, Errno.EBUSY, Errno.EXDEV, Errno.EDQUOT];
-    private static readonly FsOp[] ReplaceSteps = [FsOp.CreateExclusive, FsOp.Write, FsOp.Fsync, FsOp.FChmod, FsOp.Rename];
+    private static readonly FsOp[] ReplaceSteps = [FsOp.CreateExclusiveAt, FsOp.Write, FsOp.Fsync, FsOp.FChmod, FsOp.RenameAt];
     private readonly TempDirectory _temp = new();
     private readonly string _path;
 
@@ -119,7 +119,7 @@ public sealed class FaultInjectionTests : IDisposable
     public async Task HealAsync_ReadFails_FailedWithErrnoAndFileUntouched(int errno)
     {
         var log = new TestLog();
-        var fs = new FaultyFileSystemCalls().FailOn(FsOp.OpenRead, errno);
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.OpenReadAt, errno);
         var healer = TestHealers.Healer(TestHealers.Options(_path), fs, log: new Logger<Healer>(log));
 
         var report = await healer.HealAsync(HealTrigger.Startup, dryRun: false, CancellationToken.None);
@@ -127,11 +127,11 @@ public sealed class FaultInjectionTests : IDisposable
         Assert.Equal(HealStatus.Failed, report.Status);
         Assert.Contains(Errno.Name(errno), log.Text, StringComparison.Ordinal);
         Assert.Equal(Original, File.ReadAllBytes(_path));
-        Assert.Equal(0, fs.Calls(FsOp.CreateExclusive));
+        Assert.Equal(0, fs.Calls(FsOp.CreateExclusiveAt));
     }
 
     [Theory]
-    [InlineData(FsOp.CreateExclusive)]
+    [InlineData(FsOp.CreateExclusiveAt)]
     [InlineData(FsOp.Write)]
     [InlineData(FsOp.Fsync)]
     public async Task HealAsync_QuarantineFailsWithEnospc_RepairStopsOriginalUntouched(FsOp op)

@@ -7,19 +7,20 @@ namespace MoleculeGuardian.Tests.Files;
 /// <summary>One method of <see cref="IFileSystemCalls"/>, for fault injection and call counting.</summary>
 public enum FsOp
 {
-    LStat,
+    OpenDirectory,
+    StatAt,
     FStat,
-    OpenRead,
-    CreateExclusive,
+    OpenReadAt,
+    CreateExclusiveAt,
     Read,
     Write,
     Fsync,
     FChown,
     FChmod,
-    Rename,
-    Unlink,
+    RenameAt,
+    UnlinkAt,
     FsyncDirectory,
-    ListFiles,
+    ListNames,
     TryWriteLease,
     LeaseBreaking,
 }
@@ -53,10 +54,6 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     /// <summary>Every call, in order, with its path (a rename's target), including calls that were made to fail.</summary>
     public ConcurrentQueue<(FsOp Op, string Path)> Trace { get; } = new();
 
-    public uint EffectiveUid => _inner.EffectiveUid;
-
-    public uint EffectiveGid => _inner.EffectiveGid;
-
     /// <summary>The <paramref name="nth"/> call (1-based) of <paramref name="op"/> throws <paramref name="errno"/>; 0 means every call.</summary>
     public FaultyFileSystemCalls FailOn(FsOp op, int errno, int nth = 1)
     {
@@ -78,27 +75,32 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
 
     public static string SyscallName(FsOp op) => op switch
     {
-        FsOp.LStat => "lstat",
+        FsOp.StatAt => "lstat",
         FsOp.FStat => "fstat",
-        FsOp.OpenRead or FsOp.CreateExclusive or FsOp.FsyncDirectory => "open",
+        FsOp.OpenReadAt or FsOp.CreateExclusiveAt or FsOp.FsyncDirectory => "open",
         FsOp.Read => "read",
         FsOp.Write => "write",
         FsOp.Fsync => "fsync",
         FsOp.FChown => "fchown",
         FsOp.FChmod => "fchmod",
-        FsOp.Rename => "rename",
-        FsOp.Unlink => "unlink",
+        FsOp.RenameAt => "rename",
+        FsOp.UnlinkAt => "unlink",
         FsOp.TryWriteLease or FsOp.LeaseBreaking => "fcntl",
         _ => "opendir",
     };
 
-    public FileStat? LStat(string path) => Call(FsOp.LStat, path, () => _inner.LStat(path));
+    public SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path) =>
+        Call(FsOp.OpenDirectory, path, () => _inner.OpenDirectory(parent, name, path));
+
+    public FileStat? StatAt(SafeFileHandle directory, string name, string path) => Call(FsOp.StatAt, path, () => _inner.StatAt(directory, name, path));
 
     public FileStat FStat(SafeFileHandle handle, string path) => Call(FsOp.FStat, path, () => _inner.FStat(handle, path));
 
-    public SafeFileHandle OpenRead(string path) => Call(FsOp.OpenRead, path, () => _inner.OpenRead(path));
+    public SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string path) =>
+        Call(FsOp.OpenReadAt, path, () => _inner.OpenReadAt(directory, name, path));
 
-    public SafeFileHandle CreateExclusive(string path) => Call(FsOp.CreateExclusive, path, () => _inner.CreateExclusive(path));
+    public SafeFileHandle CreateExclusiveAt(SafeFileHandle directory, string name, string path) =>
+        Call(FsOp.CreateExclusiveAt, path, () => _inner.CreateExclusiveAt(directory, name, path));
 
     public int Read(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
     {
@@ -121,23 +123,25 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
 
     public void FChmod(SafeFileHandle handle, uint mode, string path) => Call(FsOp.FChmod, path, () => _inner.FChmod(handle, mode, path));
 
-    public void Rename(string source, string target, RenameMode mode) => Call(FsOp.Rename, target, () =>
+    /// <summary>A rename's names, as paths in the directory that <paramref name="path"/> (the target's path) is in.</summary>
+    public void RenameAt(SafeFileHandle directory, string source, string target, RenameMode mode, string path) => Call(FsOp.RenameAt, path, () =>
     {
         if (_renameFaults.TryGetValue(mode, out var errno))
         {
-            throw new PosixException("rename", target, errno);
+            throw new PosixException("rename", path, errno);
         }
 
-        _inner.Rename(source, target, mode);
-        Renames.Enqueue((source, target, mode));
+        _inner.RenameAt(directory, source, target, mode, path);
+        var dir = Path.GetDirectoryName(path) ?? "/";
+        Renames.Enqueue((Path.Combine(dir, source), Path.Combine(dir, target), mode));
     });
 
-    public void Unlink(string path) => Call(FsOp.Unlink, path, () => _inner.Unlink(path));
+    public void UnlinkAt(SafeFileHandle directory, string name, string path) => Call(FsOp.UnlinkAt, path, () => _inner.UnlinkAt(directory, name, path));
 
-    public void FsyncDirectory(string path) => Call(FsOp.FsyncDirectory, path, () => _inner.FsyncDirectory(path));
+    public void FsyncDirectory(SafeFileHandle directory, string path) => Call(FsOp.FsyncDirectory, path, () => _inner.FsyncDirectory(directory, path));
 
-    public IEnumerable<string> ListFiles(string directory, string pattern) =>
-        Call(FsOp.ListFiles, directory, () => _inner.ListFiles(directory, pattern).ToList());
+    public IReadOnlyList<string> ListNames(SafeFileHandle directory, string path) =>
+        Call(FsOp.ListNames, path, () => _inner.ListNames(directory, path));
 
     /// <summary>When set, what every lease attempt answers (a file system without leases), instead of the real call.</summary>
     public LeaseResult? Leases { get; set; }

@@ -44,7 +44,7 @@ public sealed class RenameFallbackTests : IDisposable
     {
         var (store, fs) = Arrange(mode, errno);
 
-        var outcome = store.Replace(store.Read(), Healed);
+        var outcome = store.Replace(store.Read(), Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Replaced, outcome);
         Assert.Equal(Healed, File.ReadAllBytes(_path));
@@ -62,7 +62,7 @@ public sealed class RenameFallbackTests : IDisposable
         var read = store.Read();
         File.WriteAllBytes(_path, Theirs); // the runtime's truncate-then-write: a new size, or a new file
 
-        var outcome = store.Replace(read, Healed);
+        var outcome = store.Replace(read, Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Conflict, outcome);
         Assert.Equal(Theirs, File.ReadAllBytes(_path));

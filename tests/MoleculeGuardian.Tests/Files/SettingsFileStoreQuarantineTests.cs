@@ -71,8 +71,8 @@ public sealed class SettingsFileStoreQuarantineTests : IDisposable
 
         Store(fs).Quarantine(Bytes, "corrupt", null, keep: 5);
 
-        var order = fs.Trace.Select(t => t.Op).Where(op => op is FsOp.Fsync or FsOp.FsyncDirectory or FsOp.ListFiles);
-        Assert.Equal([FsOp.Fsync, FsOp.FsyncDirectory, FsOp.ListFiles], order);
+        var order = fs.Trace.Select(t => t.Op).Where(op => op is FsOp.Fsync or FsOp.FsyncDirectory or FsOp.ListNames);
+        Assert.Equal([FsOp.Fsync, FsOp.FsyncDirectory, FsOp.ListNames], order);
         Assert.Equal(Path.GetDirectoryName(_path), fs.Trace.Single(t => t.Op == FsOp.FsyncDirectory).Path);
     }
 
@@ -89,7 +89,7 @@ public sealed class SettingsFileStoreQuarantineTests : IDisposable
     [Fact]
     public void Quarantine_ListingForPruneFails_CopyStillMadeAndReturned()
     {
-        var fs = new FaultyFileSystemCalls().FailOn(FsOp.ListFiles, Errno.EACCES);
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.ListNames, Errno.EACCES);
 
         var copy = Store(fs).Quarantine(Bytes, "corrupt", null, keep: 1);
 

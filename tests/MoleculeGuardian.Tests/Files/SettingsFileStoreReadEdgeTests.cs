@@ -103,7 +103,7 @@ public sealed class SettingsFileStoreReadEdgeTests : IDisposable
         var read = Store(path: Path.Combine(dir, "settings.json")).Read();
 
         Assert.Equal(ReadStatus.Refused, read.Status);
-        Assert.Equal($"the settings directory {dir} is a regular file", read.Reason);
+        Assert.Equal($"{dir} is a regular file, not a directory", read.Reason);
         Assert.Equal(Original, File.ReadAllBytes(dir));
     }
 
@@ -151,7 +151,7 @@ public sealed class SettingsFileStoreReadEdgeTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         fs.Before = (op, _, n) =>
         {
-            if (op == FsOp.OpenRead && n == 1)
+            if (op == FsOp.OpenReadAt && n == 1)
             {
                 File.Delete(_path);
                 swap();

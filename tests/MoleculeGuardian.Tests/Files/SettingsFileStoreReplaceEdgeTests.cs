@@ -31,7 +31,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         TestPosix.Chown(_path, uid, gid);
         var store = Store();
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         var after = TestPosix.Stat(_path);
         Assert.Equal((uid, gid), (after.Uid, after.Gid));
@@ -44,7 +44,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         var fs = new FaultyFileSystemCalls().FailOn(FsOp.FChown, Errno.EPERM, nth: 0);
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(Healed, File.ReadAllBytes(_path));
         Assert.Equal(0, fs.Calls(FsOp.FChown));
@@ -56,10 +56,10 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
-        var order = fs.Trace.Select(t => t.Op).Where(op => op is FsOp.Fsync or FsOp.Rename or FsOp.FsyncDirectory);
-        Assert.Equal([FsOp.Fsync, FsOp.Rename, FsOp.FsyncDirectory], order);
+        var order = fs.Trace.Select(t => t.Op).Where(op => op is FsOp.Fsync or FsOp.RenameAt or FsOp.FsyncDirectory);
+        Assert.Equal([FsOp.Fsync, FsOp.RenameAt, FsOp.FsyncDirectory], order);
         Assert.Equal(store.Directory, fs.Trace.Single(t => t.Op == FsOp.FsyncDirectory).Path);
     }
 
@@ -88,7 +88,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         var read = store.Read();
         File.WriteAllBytes(_path, Healed);
 
-        Assert.Equal(ReplaceOutcome.Conflict, store.Replace(read, Healed));
+        Assert.Equal(ReplaceOutcome.Conflict, store.Replace(read, Healed).Outcome);
         Assert.Equal(0, fs.Calls(FsOp.FsyncDirectory));
     }
 
@@ -98,7 +98,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         var fs = AtFirstRename(before: () => File.Delete(_path));
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Conflict, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Conflict, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.False(File.Exists(_path));
         Assert.Empty(TestPosix.GuardianTemps(_path));
@@ -115,7 +115,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
             after: () => SettingsFiles.WriteByRename(_path, Encoding.UTF8.GetString(newest)));
         var store = Store(fs);
 
-        Assert.Equal(ReplaceOutcome.Conflict, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Conflict, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(newest, File.ReadAllBytes(_path));
         Assert.Single(fs.Renames);
@@ -126,7 +126,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
     public void Replace_CrashBetweenCreateAndRename_NextStoresCleanupRemovesThatTemp()
     {
         // A crash is simulated by a rename that fails and a cleanup unlink that fails too: the temp stays, as after a kill.
-        var fs = new FaultyFileSystemCalls().FailOn(FsOp.Rename, Errno.EIO).FailOn(FsOp.Unlink, Errno.EIO, nth: 0);
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.RenameAt, Errno.EIO).FailOn(FsOp.UnlinkAt, Errno.EIO, nth: 0);
         var crashed = Store(fs);
         Assert.Throws<PosixException>(() => crashed.Replace(crashed.Read(), Healed));
         var left = Assert.Single(TestPosix.GuardianTemps(_path));
@@ -144,23 +144,28 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
     {
         var stale = Path.Combine(Path.GetDirectoryName(_path)!, ".settings.json.guardian-2147483000-0badf00d.tmp");
         File.WriteAllBytes(stale, Original);
-        var fs = new FaultyFileSystemCalls().FailOn(FsOp.Unlink, Errno.EACCES, nth: 0);
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.UnlinkAt, Errno.EACCES, nth: 0);
 
         Assert.Empty(Store(fs).RemoveStaleTemps());
         Assert.True(File.Exists(stale));
     }
 
     [Fact]
-    public void Replace_NewFileAndDirectoryGoneAfterTheRead_ThrowsEnoentNamingTheDirectory()
+    public void Replace_NewFileAndDirectoryGoneAfterTheRead_ThrowsEnoentAndCreatesNothingElsewhere()
     {
+        // The replace acts through the handle the read opened: a directory deleted and recreated at the same path in
+        // between is not where it writes (creating in a deleted directory fails with ENOENT).
         File.Delete(_path);
         var store = Store();
-        var read = store.Read();
+        using var read = store.Read();
         Directory.Delete(store.Directory);
+        Directory.CreateDirectory(store.Directory);
 
         var ex = Assert.Throws<PosixException>(() => store.Replace(read, Healed));
 
-        Assert.Equal((Errno.ENOENT, "lstat", store.Directory), (ex.ErrorNumber, ex.Operation, ex.Path));
+        Assert.Equal((Errno.ENOENT, "open"), (ex.ErrorNumber, ex.Operation));
+        Assert.StartsWith(Path.Combine(store.Directory, store.TempPrefix), ex.Path, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(store.Directory));
     }
 
     [Fact]
@@ -171,7 +176,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         var squatter = "";
         fs.Before = (op, path, _) =>
         {
-            if (op == FsOp.CreateExclusive)
+            if (op == FsOp.CreateExclusiveAt)
             {
                 squatter = path;
                 File.WriteAllBytes(path, Original);
@@ -192,7 +197,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
 
         Assert.Equal("basis", Assert.Throws<ArgumentNullException>(() => store.Replace(null!, Healed)).ParamName);
         Assert.Equal("content", Assert.Throws<ArgumentNullException>(() => store.Replace(store.Read(), null!)).ParamName);
-        Assert.Equal("original", Assert.Throws<ArgumentNullException>(() => store.Quarantine(null!, "corrupt", null, 5)).ParamName);
+        Assert.Equal("basis", Assert.Throws<ArgumentNullException>(() => store.Quarantine(null!, QuarantineKind.Corrupt, 5)).ParamName);
     }
 
     private static FaultyFileSystemCalls AtFirstRename(Action before, Action? after = null)
@@ -200,14 +205,14 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         fs.Before = (op, _, n) =>
         {
-            if (op == FsOp.Rename && n == 1)
+            if (op == FsOp.RenameAt && n == 1)
             {
                 before();
             }
         };
         fs.After = (op, _, n) =>
         {
-            if (op == FsOp.Rename && n == 1)
+            if (op == FsOp.RenameAt && n == 1)
             {
                 after?.Invoke();
             }

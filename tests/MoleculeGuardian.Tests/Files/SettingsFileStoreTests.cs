@@ -62,7 +62,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         Assert.Equal(ReadStatus.Refused, read.Status);
         Assert.Contains("symbolic link", read.Reason, StringComparison.Ordinal);
         Assert.Empty(read.Bytes);
-        Assert.Equal(0, fs.Calls(FsOp.OpenRead));
+        Assert.Equal(0, fs.Calls(FsOp.OpenReadAt));
         Assert.Equal(0, fs.Calls(FsOp.Read));
         Assert.Equal(FileKind.Symlink, TestPosix.Stat(_path).Kind);
         Assert.Equal(Original, File.ReadAllBytes(target));
@@ -87,7 +87,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         // The lstat-then-open window: if a FIFO appears between the two, the open itself must not hang (O_NONBLOCK).
         TestPosix.MakeFifo(_path);
 
-        using var handle = await Task.Run(() => LinuxFileSystemCalls.Instance.OpenRead(_path)).WaitAsync(Bounded);
+        using var handle = await Task.Run(() => TestPosix.OpenRead(_path)).WaitAsync(Bounded);
 
         Assert.Equal(FileKind.Fifo, LinuxFileSystemCalls.Instance.FStat(handle, _path).Kind);
     }
@@ -99,7 +99,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         fs.Before = (op, _, _) =>
         {
-            if (op == FsOp.OpenRead && File.Exists(_path) && TestPosix.Stat(_path).Kind == FileKind.Regular)
+            if (op == FsOp.OpenReadAt && File.Exists(_path) && TestPosix.Stat(_path).Kind == FileKind.Regular)
             {
                 File.Delete(_path);
                 TestPosix.MakeFifo(_path);
@@ -136,7 +136,7 @@ public sealed class SettingsFileStoreTests : IDisposable
 
         Assert.Equal(ReadStatus.Refused, read.Status);
         Assert.Contains("character device", read.Reason, StringComparison.Ordinal);
-        Assert.Equal(0, fs.Calls(FsOp.OpenRead));
+        Assert.Equal(0, fs.Calls(FsOp.OpenReadAt));
         Assert.Equal(FileKind.CharDevice, TestPosix.Stat(_path).Kind);
     }
 
@@ -190,7 +190,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var store = Store();
 
-        var outcome = store.Replace(store.Read(), Healed);
+        var outcome = store.Replace(store.Read(), Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Replaced, outcome);
         var after = TestPosix.Stat(_path);
@@ -206,7 +206,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         File.SetUnixFileMode(_path, (UnixFileMode)Convert.ToInt32("664", 8));
         var store = Store();
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal("664", TestPosix.ModeOf(_path));
         Assert.Equal((0u, 0u), (TestPosix.Stat(_path).Uid, TestPosix.Stat(_path).Gid));
@@ -221,7 +221,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         var read = store.Read();
         Assert.Equal(ReadStatus.Absent, read.Status);
 
-        var outcome = store.Replace(read, Healed);
+        var outcome = store.Replace(read, Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Replaced, outcome);
         var after = TestPosix.Stat(_path);
@@ -236,7 +236,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         File.WriteAllBytes(_path, Original);
         var store = Store();
 
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed));
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal([_path], Directory.GetFiles(Path.GetDirectoryName(_path)!));
     }
@@ -251,7 +251,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         var theirs = Encoding.UTF8.GetBytes("{\n  \"hooks\": {},\n  \"theirs\": 1\n}\n");
         File.WriteAllBytes(_path, theirs); // truncate-then-write, same inode
 
-        var outcome = store.Replace(read, Healed);
+        var outcome = store.Replace(read, Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Conflict, outcome);
         Assert.Equal(theirs, File.ReadAllBytes(_path));
@@ -269,7 +269,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         File.WriteAllBytes(_path + ".tmp", theirs);
         File.Move(_path + ".tmp", _path, overwrite: true);
 
-        var outcome = store.Replace(read, Healed);
+        var outcome = store.Replace(read, Healed).Outcome;
 
         AssertWriterWon(outcome, theirs);
         Assert.False(File.Exists(_path + ".tmp"));
@@ -314,21 +314,21 @@ public sealed class SettingsFileStoreTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         fs.Before = (op, _, n) =>
         {
-            if (op == FsOp.Rename && n == 1)
+            if (op == FsOp.RenameAt && n == 1)
             {
                 File.WriteAllBytes(_path, w1);
             }
         };
         fs.After = (op, _, n) =>
         {
-            if (op == FsOp.Rename && n == 1)
+            if (op == FsOp.RenameAt && n == 1)
             {
                 File.WriteAllBytes(_path, w2);
             }
         };
         var store = Store(fs: fs);
 
-        var outcome = store.Replace(store.Read(), Healed);
+        var outcome = store.Replace(store.Read(), Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Conflict, outcome);
         Assert.Equal(Encoding.UTF8.GetString(w2), File.ReadAllText(_path));
@@ -343,7 +343,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         Assert.Equal(ReadStatus.Absent, read.Status);
         File.WriteAllBytes(_path, Original);
 
-        var outcome = store.Replace(read, Healed);
+        var outcome = store.Replace(read, Healed).Outcome;
 
         AssertWriterWon(outcome, Original);
     }
@@ -356,7 +356,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         var read = store.Read();
         File.Delete(_path);
 
-        var outcome = store.Replace(read, Healed);
+        var outcome = store.Replace(read, Healed).Outcome;
 
         Assert.Equal(ReplaceOutcome.Conflict, outcome);
         Assert.False(File.Exists(_path));
@@ -466,13 +466,13 @@ public sealed class SettingsFileStoreTests : IDisposable
         var fs = new FaultyFileSystemCalls();
         fs.Before = (op, _, n) =>
         {
-            if (op == FsOp.Rename && n == 1)
+            if (op == FsOp.RenameAt && n == 1)
             {
                 write();
             }
         };
         var store = Store(fs: fs);
-        return store.Replace(store.Read(), Healed);
+        return store.Replace(store.Read(), Healed).Outcome;
     }
 
     /// <summary>A lost race, handled: nothing replaced, the other writer's bytes intact, no temp file left.</summary>

@@ -34,7 +34,31 @@ internal static class TestPosix
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw new PosixException("open", path, Marshal.GetLastPInvokeError());
     }
 
-    public static FileStat Stat(string path) => LinuxFileSystemCalls.Instance.LStat(path) ?? throw new FileNotFoundException(path);
+    /// <summary><c>lstat</c>, through the store's own calls: the parent opened as a path, the name stated without following it.</summary>
+    public static FileStat Stat(string path) => StatOrNull(path) ?? throw new FileNotFoundException(path);
+
+    public static FileStat? StatOrNull(string path)
+    {
+        var fs = LinuxFileSystemCalls.Instance;
+        var parent = Path.GetDirectoryName(path) ?? "/";
+        var name = Path.GetFileName(path);
+        if (name.Length == 0)
+        {
+            (parent, name) = ("/", ".");
+        }
+
+        using var dir = fs.OpenDirectory(null, parent, parent);
+        return fs.StatAt(dir, name, path);
+    }
+
+    /// <summary>Opens <paramref name="path"/> the way the store opens the settings file (no symlink, never blocking).</summary>
+    public static SafeFileHandle OpenRead(string path)
+    {
+        var fs = LinuxFileSystemCalls.Instance;
+        var parent = Path.GetDirectoryName(path) ?? "/";
+        using var dir = fs.OpenDirectory(null, parent, parent);
+        return fs.OpenReadAt(dir, Path.GetFileName(path), path);
+    }
 
     /// <summary>The permission bits, as octal text ("644").</summary>
     public static string ModeOf(string path) => Convert.ToString(Stat(path).Mode & 0x1FF, 8);

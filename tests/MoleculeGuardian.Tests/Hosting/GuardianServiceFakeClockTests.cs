@@ -34,7 +34,7 @@ public sealed class GuardianServiceFakeClockTests
     {
         for (var nth = 1; nth <= 4; nth++)
         {
-            _fs.FailOn(FsOp.CreateExclusive, Errno.EIO, nth);
+            _fs.FailOn(FsOp.CreateExclusiveAt, Errno.EIO, nth);
         }
 
         // Nothing but the retry timer can start a heal: no events, probe and re-check an hour away.
@@ -48,7 +48,7 @@ public sealed class GuardianServiceFakeClockTests
                 ["Guardian:RetryMaxDelay"] = "00:00:04",
             },
             writeFile: true);
-        Assert.Equal(1, _fs.Calls(FsOp.CreateExclusive));
+        Assert.Equal(1, _fs.Calls(FsOp.CreateExclusiveAt));
 
         var expected = new[] { 1, 2, 4, 4 };
         for (var attempt = 0; attempt < expected.Length; attempt++)
@@ -56,12 +56,12 @@ public sealed class GuardianServiceFakeClockTests
             // The clock moves only once the retry is armed (logged after arming): a step taken earlier would count
             // from the wrong moment.
             await Eventually.TrueAsync(() => guardian.Log.Count("\"Name\":\"RetryScheduled\"") == attempt + 1, $"retry {attempt + 1} to be scheduled");
-            var before = _fs.Calls(FsOp.CreateExclusive);
+            var before = _fs.Calls(FsOp.CreateExclusiveAt);
             _time.Advance(TimeSpan.FromSeconds(expected[attempt]) - TimeSpan.FromMilliseconds(1));
-            Assert.Equal(before, _fs.Calls(FsOp.CreateExclusive));
+            Assert.Equal(before, _fs.Calls(FsOp.CreateExclusiveAt));
 
             _time.Advance(TimeSpan.FromMilliseconds(1));
-            await Eventually.TrueAsync(() => _fs.Calls(FsOp.CreateExclusive) == before + 1, $"retry {attempt + 1} after {expected[attempt]} s");
+            await Eventually.TrueAsync(() => _fs.Calls(FsOp.CreateExclusiveAt) == before + 1, $"retry {attempt + 1} after {expected[attempt]} s");
         }
 
         await Eventually.TrueAsync(guardian.FileComplies, "the fifth attempt to heal the file");
@@ -93,10 +93,10 @@ public sealed class GuardianServiceFakeClockTests
             writeFile: false);
         var service = guardian.Host!.Services.GetRequiredService<GuardianService>();
         var limit = TimeSpan.FromSeconds(30);
-        var writesBefore = _fs.Calls(FsOp.CreateExclusive);
+        var writesBefore = _fs.Calls(FsOp.CreateExclusiveAt);
         _fs.Before = (op, _, _) =>
         {
-            if (op == FsOp.CreateExclusive)
+            if (op == FsOp.CreateExclusiveAt)
             {
                 release.Wait(TimeSpan.FromSeconds(30));
             }
@@ -105,7 +105,7 @@ public sealed class GuardianServiceFakeClockTests
         // The poll sees the rewrite, the heal starts at once and blocks in its write.
         SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected());
         _time.Advance(TimeSpan.FromSeconds(1));
-        await Eventually.TrueAsync(() => _fs.Calls(FsOp.CreateExclusive) > writesBefore, "the heal to reach its write");
+        await Eventually.TrueAsync(() => _fs.Calls(FsOp.CreateExclusiveAt) > writesBefore, "the heal to reach its write");
         Assert.True(service.IsResponsive(limit));
 
         _time.Advance(limit);
@@ -179,7 +179,7 @@ public sealed class GuardianServiceFakeClockTests
         var healsBefore = guardian.Heals;
         _fs.Before = (op, _, _) =>
         {
-            if (op == FsOp.CreateExclusive && !release.IsSet)
+            if (op == FsOp.CreateExclusiveAt && !release.IsSet)
             {
                 blocked.Set();
                 release.Wait(TimeSpan.FromSeconds(30));
@@ -213,7 +213,7 @@ public sealed class GuardianServiceFakeClockTests
         var beaten = 0;
         _fs.Before = (op, _, _) =>
         {
-            if (op == FsOp.CreateExclusive && Interlocked.Increment(ref beaten) <= 12)
+            if (op == FsOp.CreateExclusiveAt && Interlocked.Increment(ref beaten) <= 12)
             {
                 SettingsFiles.WriteByRename(guardian.SettingsPath, SettingsFiles.WithoutProtected(beaten));
             }

@@ -133,7 +133,7 @@ public sealed class HealerReportTests : HealerTestBase
         var n = 0;
         Fs.Before = (op, _, _) =>
         {
-            if (op == FsOp.CreateExclusive)
+            if (op == FsOp.CreateExclusiveAt)
             {
                 SettingsFiles.WriteByRename(SettingsPath, SettingsFiles.WithoutProtected(++n));
             }

@@ -31,7 +31,7 @@ public sealed class HealerSettleTests : HealerTestBase
         Assert.Equal(Settle, report.SettleIn);
         Assert.True(Healer.Settling);
         Assert.Equal(content, File.ReadAllText(SettingsPath));
-        Assert.Equal(0, Fs.Calls(FsOp.CreateExclusive));
+        Assert.Equal(0, Fs.Calls(FsOp.CreateExclusiveAt));
         Assert.Empty(Quarantined());
     }
 
@@ -253,7 +253,7 @@ public sealed class HealerSettleTests : HealerTestBase
         var rewrites = 0;
         Fs.Before = (op, _, _) =>
         {
-            if (op == FsOp.CreateExclusive)
+            if (op == FsOp.CreateExclusiveAt)
             {
                 SettingsFiles.WriteByRename(SettingsPath, SettingsFiles.WithoutProtected(++rewrites));
             }
@@ -267,7 +267,7 @@ public sealed class HealerSettleTests : HealerTestBase
 
         Assert.Equal(HealStatus.Conflict, report.Status);
         Assert.Equal(Healer.MaxConflictRounds, report.Conflicts);
-        Assert.Equal(Healer.MaxConflictRounds, Fs.Calls(FsOp.CreateExclusive));
+        Assert.Equal(Healer.MaxConflictRounds, Fs.Calls(FsOp.CreateExclusiveAt));
         Assert.Equal(Healer.MaxConflictRounds, Logs.Count("WriteConflict"));
         Assert.Equal(Healer.MaxConflictRounds, conflicts.Sum());
         Assert.Equal(rewrites, SettingsFiles.Generation(SettingsPath));
@@ -280,7 +280,7 @@ public sealed class HealerSettleTests : HealerTestBase
         SettingsFiles.WriteInPlace(SettingsPath, SettingsFiles.WithoutProtected(0));
         Fs.Before = (op, _, n) =>
         {
-            if (op == FsOp.CreateExclusive && n == 1)
+            if (op == FsOp.CreateExclusiveAt && n == 1)
             {
                 SettingsFiles.WriteByRename(SettingsPath, SettingsFiles.WithoutProtected(1));
             }
@@ -325,7 +325,7 @@ public sealed class HealerSettleTests : HealerTestBase
         Assert.Equal(HealChangeKind.RepairedCorruptFile, report.Changes[0].Kind);
         Assert.Equal("{", File.ReadAllText(SettingsPath));
         Assert.Empty(Quarantined());
-        Assert.Equal(0, Fs.Calls(FsOp.CreateExclusive));
+        Assert.Equal(0, Fs.Calls(FsOp.CreateExclusiveAt));
     }
 
     [Theory]
@@ -340,7 +340,7 @@ public sealed class HealerSettleTests : HealerTestBase
     public void Heal_SystemCallFails_LogsTheErrnoWithWhatToDo(int errno, string hint)
     {
         SettingsFiles.WriteInPlace(SettingsPath, SettingsFiles.WithoutProtected());
-        Fs.FailOn(FsOp.Rename, errno);
+        Fs.FailOn(FsOp.RenameAt, errno);
 
         var report = Healer.Heal(HealTrigger.Watch);
 

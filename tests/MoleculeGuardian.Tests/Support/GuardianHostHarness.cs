@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MoleculeGuardian.Files;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Json;
 
@@ -22,6 +23,8 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
 
     public TestLog Log { get; } = new();
 
+    public RecordingIdentity Identity { get; } = new();
+
     public IHost? Host { get; private set; }
 
     /// <summary>Builds and starts the host; returns once StartAsync completed (the startup heal is done).</summary>
@@ -42,7 +45,12 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
         }
 
         var configuration = GuardianHost.BuildConfiguration([], overrides);
-        Host = GuardianHost.Build(configuration, Log, services);
+        Host = GuardianHost.Build(configuration, Log, collection =>
+        {
+            // Registered first, so AddMoleculeGuardian keeps it: an in-process host must never switch the test process's user.
+            collection.AddSingleton<IProcessIdentity>(Identity);
+            services?.Invoke(collection);
+        });
         await Host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 

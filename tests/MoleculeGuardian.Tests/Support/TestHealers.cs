@@ -18,9 +18,10 @@ internal static class TestHealers
         return options;
     }
 
-    public static SettingsFileStore Store(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null) =>
+    /// <summary>The store, with an identity that records switches instead of making them: a test process stays who it is.</summary>
+    public static SettingsFileStore Store(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, IProcessIdentity? identity = null) =>
         new(options.SettingsPath, options.MaxFileBytes, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-            fs ?? LinuxFileSystemCalls.Instance, time ?? TimeProvider.System);
+            fs ?? LinuxFileSystemCalls.Instance, time ?? TimeProvider.System, new Privilege(identity ?? new RecordingIdentity()));
 
     public static Healer Healer(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, ILogger<Healer>? log = null,
         IMeterFactory? meters = null)
