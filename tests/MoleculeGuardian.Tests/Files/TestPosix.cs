@@ -11,6 +11,9 @@ internal static class TestPosix
     public static void Chown(string path, uint uid, uint gid) =>
         Check(NativeLchown(path, uid, gid), "lchown", path);
 
+    /// <summary><c>link(2)</c>: a second name for the same inode.</summary>
+    public static void HardLink(string existing, string newPath) => Check(NativeLink(existing, newPath), "link", newPath);
+
     public static void MakeFifo(string path) => Check(NativeMkfifo(path, Convert.ToUInt32("600", 8)), "mkfifo", path);
 
     /// <summary><c>mknod path c major minor</c> (root only).</summary>
@@ -77,6 +80,9 @@ internal static class TestPosix
 
     [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
     private static extern int NativeLchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint uid, uint gid);
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int NativeLink([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int NativeOpen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
