@@ -29,4 +29,9 @@ public enum GuardianEvent
     ConfigurationInvalid = 21,
     CheckFailed = 22,
     SettingRetired = 23,
+
+    // 30-34: metrics export (OpenTelemetry).
+    MetricsExportEnabled = 30,
+    MetricsExportFailing = 31,
+    MetricsExportRecovered = 32,
 }
