@@ -66,7 +66,8 @@ internal sealed class ExportWatchingHandler(ExportWatch watch) : DelegatingHandl
         {
             OperationCanceledException when caller.IsCancellationRequested => "no answer within OTEL_EXPORTER_OTLP_TIMEOUT",
             OperationCanceledException => "cut short: the guardian is stopping",
-            HttpRequestException { InnerException: { } inner } http => $"{http.Message} {inner.Message}",
+            HttpRequestException { InnerException: { } inner } http when !http.Message.Contains(inner.Message, StringComparison.Ordinal) =>
+                $"{http.Message} {inner.Message}",
             _ => ex.Message,
         };
         watch.Failed(request.RequestUri, error);
