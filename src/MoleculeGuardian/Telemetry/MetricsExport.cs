@@ -40,10 +40,6 @@ public static class MetricsExport
         var watch = new ExportWatch(TimeProvider.System);
         services.AddHostedService(sp => new MetricsExportLifetime(watch, sp.GetRequiredService<ILogger<ExportWatch>>(), Describe(configuration)));
 
-        // The SDK's default protocol is gRPC; the platform's collectors take http/protobuf unless a variable says so.
-        var protocolSet = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"])
-            || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_PROTOCOL"]);
-
         // A custom CA or client certificate is built into the SDK's own HttpClient; keep it rather than watch it.
         var tls = TlsVariables.Any(v => !string.IsNullOrWhiteSpace(configuration[v]));
         services.AddOpenTelemetry()
@@ -55,11 +51,7 @@ public static class MetricsExport
                 .AddMeter(GuardianMetrics.MeterName)
                 .AddOtlpExporter((exporter, _) =>
                 {
-                    if (!protocolSet)
-                    {
-                        exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
-                    }
-
+                    ApplyMetricsVariables(configuration, exporter);
                     if (!tls)
                     {
                         exporter.HttpClientFactory = () => ExportWatchingHandler.CreateClient(watch, exporter);
@@ -70,6 +62,41 @@ public static class MetricsExport
 
     public static string Version { get; } =
         typeof(MetricsExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    /// <summary>
+    /// What the SDK's <c>AddOtlpExporter</c> leaves out: it reads only the <c>OTEL_EXPORTER_OTLP_*</c> variables for
+    /// all signals (the metrics ones only under <c>UseOtlpExporter</c>, which would export logs and traces too). The
+    /// specification gives the metrics ones precedence; a metrics endpoint is used as it is, no path appended. And
+    /// the SDK's default protocol is gRPC, where the platform's collectors take http/protobuf unless a variable says so.
+    /// </summary>
+    internal static void ApplyMetricsVariables(IConfiguration configuration, OtlpExporterOptions exporter)
+    {
+        var protocol = FirstSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
+        if (protocol is null || configuration["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] is { Length: > 0 })
+        {
+            exporter.Protocol = protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        }
+
+        if (FirstSet(configuration, MetricsEndpointVariable) is { } endpoint && Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+        {
+            exporter.Endpoint = uri;
+        }
+
+        if (FirstSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_HEADERS") is { } headers)
+        {
+            exporter.Headers = headers;
+        }
+
+        if (int.TryParse(configuration["OTEL_EXPORTER_OTLP_METRICS_TIMEOUT"], System.Globalization.CultureInfo.InvariantCulture, out var timeout) && timeout > 0)
+        {
+            exporter.TimeoutMilliseconds = timeout;
+        }
+
+        if (FirstSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION") is { } compression)
+        {
+            exporter.Compression = compression == "gzip" ? OtlpExportCompression.GZip : OtlpExportCompression.None;
+        }
+    }
 
     private const string EndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
     private const string MetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";

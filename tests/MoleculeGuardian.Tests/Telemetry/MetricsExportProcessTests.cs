@@ -82,6 +82,37 @@ public sealed class MetricsExportProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_MetricsEndpointAndServiceName_UsedAsGiven()
+    {
+        using var collector = OtlpReceiver.Start();
+        using var guardian = Start("run", new()
+        {
+            ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = $"{collector.Endpoint}/ingest/metrics",
+            ["OTEL_SERVICE_NAME"] = "guardian-canary",
+        });
+        await HealedAsync(guardian, 1);
+
+        var export = await ExportAsync(collector, guardian, e => Count(e, "guardian.heals", "healed") == 1);
+        Assert.Equal("/ingest/metrics", collector.Requests[^1].Path);
+        Assert.Equal("guardian-canary", export.Resource["service.name"]);
+    }
+
+    /// <summary>http/protobuf is only the default: the protocol variable still decides (gRPC opens with the HTTP/2 preface).</summary>
+    [Fact]
+    public async Task Run_ProtocolGrpc_SpeaksHttp2ToTheEndpoint()
+    {
+        using var collector = OtlpReceiver.Start();
+        using var guardian = Start("run", new()
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+        });
+
+        await Eventually.TrueAsync(() => collector.Requests.Any(r => r.Method == "PRI" && r.Path == "*"), "the HTTP/2 connection preface",
+            context: () => guardian.Output);
+    }
+
+    [Fact]
     public async Task Run_CollectorRefuses_HealsPromptlyWarnsOnceAndRecovers()
     {
         var port = OtlpReceiver.RefusingPort();

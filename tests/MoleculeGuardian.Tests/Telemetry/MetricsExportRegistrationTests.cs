@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Telemetry;
 using MoleculeGuardian.Tests.Support;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 
 namespace MoleculeGuardian.Tests.Telemetry;
@@ -31,6 +32,39 @@ public sealed class MetricsExportRegistrationTests
         }).Build();
 
         Assert.Equal(expected, MetricsExport.IsConfigured(configuration));
+    }
+
+    [Fact]
+    public void ApplyMetricsVariables_MetricsVariablesSet_TakePrecedenceOverTheSdkDefaults()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = "http://collector:4318/custom/metrics",
+            ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] = "grpc",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_EXPORTER_OTLP_METRICS_HEADERS"] = "authorization=Bearer x",
+            ["OTEL_EXPORTER_OTLP_METRICS_TIMEOUT"] = "1234",
+            ["OTEL_EXPORTER_OTLP_METRICS_COMPRESSION"] = "gzip",
+        }).Build();
+        var options = new OtlpExporterOptions();
+
+        MetricsExport.ApplyMetricsVariables(configuration, options);
+
+        Assert.Equal(new Uri("http://collector:4318/custom/metrics"), options.Endpoint);
+        Assert.Equal(OtlpExportProtocol.Grpc, options.Protocol);
+        Assert.Equal("authorization=Bearer x", options.Headers);
+        Assert.Equal(1234, options.TimeoutMilliseconds);
+        Assert.Equal(OtlpExportCompression.GZip, options.Compression);
+    }
+
+    [Fact]
+    public void ApplyMetricsVariables_NoProtocolSet_HttpProtobuf()
+    {
+        var options = new OtlpExporterOptions { Protocol = OtlpExportProtocol.Grpc };
+
+        MetricsExport.ApplyMetricsVariables(new ConfigurationBuilder().Build(), options);
+
+        Assert.Equal(OtlpExportProtocol.HttpProtobuf, options.Protocol);
     }
 
     [Theory]
