@@ -19,7 +19,8 @@ internal sealed class ExportWatch(TimeProvider time) : IDisposable
 
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _shutdown = new();
-    private ILogger _log = NullLogger.Instance;
+    // Set once at start, before the first export; volatile so the reader thread sees it.
+    private volatile ILogger _log = NullLogger.Instance;
     private int _failures;
     private long _outageStarted;
 
@@ -55,9 +56,9 @@ internal sealed class ExportWatch(TimeProvider time) : IDisposable
         }
     }
 
-    /// <summary>Scheme, host, port and path: never user info or a query, which could carry a credential.</summary>
     public void Dispose() => _shutdown.Dispose();
 
+    /// <summary>Scheme, host, port and path: never user info or a query, which could carry a credential.</summary>
     public static string Redact(Uri? endpoint) =>
         endpoint is null ? "" : endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
