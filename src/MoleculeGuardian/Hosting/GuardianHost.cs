@@ -4,7 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using MoleculeGuardian.Logging;
+#if METRICS_EXPORT
 using MoleculeGuardian.Telemetry;
+#endif
 using Serilog;
 
 namespace MoleculeGuardian.Hosting;
@@ -60,10 +62,12 @@ public static class GuardianHost
         }
 
         configureServices?.Invoke(builder.Services);
+#if METRICS_EXPORT
         if (exportMetrics && MetricsExport.IsConfigured(configuration))
         {
             builder.Services.AddMetricsExport(configuration);
         }
+#endif
 
         builder.Services.AddMoleculeGuardian(configuration);
         builder.Services.AddHostedService(sp => new SystemdWatchdog(
