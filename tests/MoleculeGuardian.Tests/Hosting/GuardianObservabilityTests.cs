@@ -26,6 +26,40 @@ public sealed class GuardianObservabilityTests
     }
 
     [Fact]
+    public async Task AnotherWriterKeepsEvictingTheEntry_FightCountedOnceOnTheMeter()
+    {
+        var fights = 0L;
+        await using var guardian = new GuardianHostHarness();
+        using var listener = new MeterListener();
+        IMeterFactory? ours = null;
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "guardian.fights" && ours is not null && ReferenceEquals(instrument.Meter.Scope, ours))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref fights, value));
+        await guardian.StartAsync(settings: new() { ["Guardian:FightThresholdPerMinute"] = "2" }, services: s => s.AddSingleton<IMeterFactory>(sp =>
+        {
+            var factory = new ScopedMeterFactory();
+            ours = factory;
+            return factory;
+        }));
+        listener.Start();
+
+        for (var round = 1; round <= 4; round++)
+        {
+            var before = guardian.Heals;
+            SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(round));
+            await guardian.WaitHealedAndQuietAsync(before);
+        }
+
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"FightingAnotherWriter\""));
+        Assert.Equal(1, Interlocked.Read(ref fights));
+    }
+
+    [Fact]
     public async Task Heals_AreCountedOnTheMoleculeGuardianMeter()
     {
         var measurements = new ConcurrentQueue<(string Instrument, long Value, string Tags)>();
