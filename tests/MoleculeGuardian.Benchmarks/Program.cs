@@ -8,6 +8,7 @@ using MoleculeGuardian.Benchmarks.E2E;
 // Verbs:
 //   bdn [--results-json <file>] [BenchmarkDotNet arguments...]   the in-process heal benchmarks
 //   e2e --binary <published molecule-guardian> [options]           the end-to-end harness against the baseline
+//   telemetry --binary <published molecule-guardian> [options]     what OTLP export costs: off against on, same run
 const string Usage = """
     usage: MoleculeGuardian.Benchmarks bdn [--results-json FILE] [BenchmarkDotNet args, e.g. --job short --filter '*']
            MoleculeGuardian.Benchmarks e2e --binary PATH [--baseline SCRIPT] [--runs 200] [--bursts 5] [--storm-writes 1500]
@@ -18,6 +19,10 @@ const string Usage = """
       --bursts       boot bursts per subject (30 merges in 1.5 s, every 5th evicting, heartbeat every 2 ms)
       --storm-writes back-to-back writes per storm (one storm keeping the entry, one evicting it)
       --storm-cap-seconds  how long a subject may take to settle after a storm or burst (the jq loop needs it)
+           MoleculeGuardian.Benchmarks telemetry --binary PATH [--before PATH] [--runs 21] [--idle-seconds 65]
+      telemetry      start to healed, RSS, threads and idle CPU with the OTEL_ variables unset and with
+                     OTEL_EXPORTER_OTLP_ENDPOINT set to a local sink (alternating); idle long enough for one export
+                     at the default 60 s interval; --before adds a binary built without export as a third column
     The guardian always runs at its shipped defaults.
     """;
 // Unknown options are refused: one from an older harness (--debounce-ms, --reassert-runs) would otherwise be ignored
@@ -38,6 +43,9 @@ switch (args[0])
         return RunBdn(rest);
     case "e2e":
         return RunE2e(rest, e2eOptions, Usage);
+    case "telemetry" when rest.Length >= 2 && rest[0] == "--binary":
+        return TelemetryCost.Run(Path.GetFullPath(rest[1]), Array.IndexOf(rest, "--before") is var b and >= 0 && b + 1 < rest.Length ? Path.GetFullPath(rest[b + 1]) : null,
+            Option(rest, "--runs", 21), Option(rest, "--idle-seconds", 65));
     default:
         Console.Error.WriteLine(Usage);
         return 2;
@@ -119,4 +127,10 @@ static int RunE2e(string[] args, string[] known, string usage)
         Only = map.GetValueOrDefault("only"),
     };
     return new Harness(options).Run();
+}
+
+static int Option(string[] args, string name, int fallback)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
 }

@@ -74,7 +74,7 @@ public static partial class GuardianCli
 
     private static async Task<int> RunServiceAsync(string[] configArgs, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        return await WithHostAsync(configArgs, stdout, stderr, async host =>
+        return await WithHostAsync(configArgs, stdout, stderr, exportMetrics: true, async host =>
         {
             // Logs go to stdout for the journal and the container log; the host ends on SIGTERM/SIGINT.
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -84,8 +84,8 @@ public static partial class GuardianCli
 
     private static async Task<int> OneShotAsync(string[] configArgs, Mode mode, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        // One-shot commands log to stderr and print their answer on stdout.
-        return await WithHostAsync(configArgs, stderr, stderr, async host =>
+        // One-shot commands log to stderr and print their answer on stdout; they never export metrics.
+        return await WithHostAsync(configArgs, stderr, stderr, exportMetrics: false, async host =>
         {
             var options = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
             var gate = host.Services.GetRequiredService<PlatformAgentGate>();
@@ -118,13 +118,13 @@ public static partial class GuardianCli
         }).ConfigureAwait(false);
     }
 
-    private static async Task<int> WithHostAsync(string[] configArgs, TextWriter logOutput, TextWriter stderr, Func<IHost, Task<int>> body)
+    private static async Task<int> WithHostAsync(string[] configArgs, TextWriter logOutput, TextWriter stderr, bool exportMetrics, Func<IHost, Task<int>> body)
     {
         IHost host;
         try
         {
             var configuration = GuardianHost.BuildConfiguration(configArgs);
-            host = GuardianHost.Build(configuration, logOutput);
+            host = GuardianHost.Build(configuration, logOutput, exportMetrics: exportMetrics);
 
             // Resolving the options runs the binder and the validator: a bad value stops us here, named.
             var options = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;

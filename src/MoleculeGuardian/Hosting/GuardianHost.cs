@@ -4,6 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using MoleculeGuardian.Logging;
+#if METRICS_EXPORT
+using MoleculeGuardian.Telemetry;
+#endif
 using Serilog;
 
 namespace MoleculeGuardian.Hosting;
@@ -29,7 +32,11 @@ public static class GuardianHost
         return builder.Build();
     }
 
-    public static IHost Build(IConfiguration configuration, TextWriter logOutput, Action<IServiceCollection>? configureServices = null)
+    /// <summary>
+    /// The host. With <paramref name="exportMetrics"/> (only <c>run</c> passes it) and an OTLP endpoint in the
+    /// configuration, the meter is exported too; otherwise nothing of OpenTelemetry is registered.
+    /// </summary>
+    public static IHost Build(IConfiguration configuration, TextWriter logOutput, Action<IServiceCollection>? configureServices = null, bool exportMetrics = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
@@ -55,6 +62,13 @@ public static class GuardianHost
         }
 
         configureServices?.Invoke(builder.Services);
+#if METRICS_EXPORT
+        if (exportMetrics && MetricsExport.IsConfigured(configuration))
+        {
+            builder.Services.AddMetricsExport(configuration);
+        }
+#endif
+
         builder.Services.AddMoleculeGuardian(configuration);
         builder.Services.AddHostedService(sp => new SystemdWatchdog(
             sp.GetService<ISystemdNotifier>(), sp.GetRequiredService<GuardianService>(), sp.GetRequiredService<TimeProvider>()));

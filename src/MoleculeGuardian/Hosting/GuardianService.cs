@@ -29,13 +29,15 @@ public sealed class GuardianService : BackgroundService
     private readonly ITimer _retry;
     private readonly ITimer _settle;
     private readonly MemoryTrimmer _trimmer;
+    private readonly GuardianMetrics? _metrics;
     private ITimer? _resync;
     private int _failures;
     private string? _lastRefusal;
     private long _healStarted;
 
     public GuardianService(Healer healer, IOptions<GuardianOptions> options, PlatformAgentGate gate, IFileSystemCalls fs,
-        TimeProvider time, ILogger<GuardianService> log, Func<string, FileSystemWatcher>? createWatcher = null, MemoryTrimmer? trimmer = null)
+        TimeProvider time, ILogger<GuardianService> log, Func<string, FileSystemWatcher>? createWatcher = null, MemoryTrimmer? trimmer = null,
+        GuardianMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _healer = healer;
@@ -54,6 +56,7 @@ public sealed class GuardianService : BackgroundService
         _retry = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _settle = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Settle), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _trimmer = trimmer ?? MemoryTrimmer.ForThisProcess();
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -196,6 +199,7 @@ public sealed class GuardianService : BackgroundService
         if (restores > 0 && _fight.RecordHeals(restores) is { } heals)
         {
             Log.FightingAnotherWriter(_log, heals);
+            _metrics?.Fight();
         }
 
         if (report.Status is HealStatus.Torn)

@@ -43,7 +43,7 @@ public static class GuardianServiceCollectionExtensions
         services.TryAddSingleton(sp => new GuardianService(
             sp.GetRequiredService<Healer>(), sp.GetRequiredService<IOptions<GuardianOptions>>(), sp.GetRequiredService<PlatformAgentGate>(),
             sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GuardianService>>(),
-            sp.GetService<Func<string, FileSystemWatcher>>(), sp.GetService<MemoryTrimmer>()));
+            sp.GetService<Func<string, FileSystemWatcher>>(), sp.GetService<MemoryTrimmer>(), sp.GetService<GuardianMetrics>()));
         services.AddHostedService(sp => sp.GetRequiredService<GuardianService>());
         return services;
     }

@@ -78,7 +78,7 @@ public sealed class Healer
         }
 
         var elapsed = _time.GetElapsedTime(started);
-        _metrics.Record(report, elapsed);
+        _metrics.Record(report, elapsed, dryRun);
         if (report.Status == HealStatus.Healed)
         {
             var changes = string.Join(",", report.Changes);

@@ -30,4 +30,9 @@ public enum GuardianEvent
     CheckFailed = 22,
     SettingRetired = 23,
     IdentitySwitched = 24,
+
+    // 30-34: metrics export (OpenTelemetry).
+    MetricsExportEnabled = 30,
+    MetricsExportFailing = 31,
+    MetricsExportRecovered = 32,
 }

@@ -104,4 +104,16 @@ internal static partial class Log
     [LoggerMessage(EventId = (int)GuardianEvent.IdentitySwitched, EventName = nameof(GuardianEvent.IdentitySwitched), Level = LogLevel.Information,
         Message = "Started as root; acting as uid {Uid} gid {Gid} from now on, with no supplementary groups, because {Reason}")]
     public static partial void IdentitySwitched(ILogger logger, uint uid, uint gid, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportEnabled, EventName = nameof(GuardianEvent.MetricsExportEnabled), Level = LogLevel.Information,
+        Message = "Exporting the MoleculeGuardian meter to {Endpoint} over {Protocol} every {IntervalMs} ms as {ServiceName}")]
+    public static partial void MetricsExportEnabled(ILogger logger, string endpoint, string protocol, double intervalMs, string serviceName);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportFailing, EventName = nameof(GuardianEvent.MetricsExportFailing), Level = LogLevel.Warning,
+        Message = "Metrics export to {Endpoint} failed ({Error}); healing is unaffected and the figures are sent once the collector answers. Logged once per outage")]
+    public static partial void MetricsExportFailing(ILogger logger, string endpoint, string error);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportRecovered, EventName = nameof(GuardianEvent.MetricsExportRecovered), Level = LogLevel.Information,
+        Message = "Metrics export to {Endpoint} works again after {FailedExports} failed exports over {OutageSeconds:0.0} s")]
+    public static partial void MetricsExportRecovered(ILogger logger, string endpoint, int failedExports, double outageSeconds);
 }

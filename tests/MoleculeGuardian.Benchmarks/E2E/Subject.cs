@@ -40,7 +40,8 @@ internal abstract class Subject
     public abstract void Stop(Process process);
 }
 
-internal sealed class GuardianSubject(string binary) : Subject
+/// <summary>The guardian; <paramref name="environment"/> adds variables (the telemetry cost run sets OTEL_* ones).</summary>
+internal sealed class GuardianSubject(string binary, IReadOnlyDictionary<string, string>? environment = null) : Subject
 {
     public const int HealedEvent = 3;
     public const int FightingEvent = 18;
@@ -54,6 +55,16 @@ internal sealed class GuardianSubject(string binary) : Subject
     {
         var info = new ProcessStartInfo(binary) { ArgumentList = { "run", $"--Guardian:SettingsPath={settingsPath}" } };
         info.Environment["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1";
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name); // the machine's own must not turn export on
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return info;
     }
 
