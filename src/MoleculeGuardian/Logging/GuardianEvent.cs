@@ -29,4 +29,16 @@ public enum GuardianEvent
     ConfigurationInvalid = 21,
     CheckFailed = 22,
     SettingRetired = 23,
+
+    // The supervisor (`supervise`, the container's entrypoint): 40-49.
+    RuntimeStarted = 40,
+    RuntimeExited = 41,
+    GuardianStarted = 42,
+    GuardianExited = 43,
+    GuardianGaveUp = 44,
+    SignalForwarded = 45,
+    StartupHealFailed = 46,
+    StoppedBeforeRuntime = 47,
+    ChildKilled = 48,
+    StartFailed = 49,
 }
