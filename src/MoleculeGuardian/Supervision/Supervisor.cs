@@ -224,8 +224,8 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
 
     private void StartGuardianLocked()
     {
-        _guardian = TryStart("guardian", commands.Guardian);
         _guardianStartedAt = time.GetTimestamp();
+        _guardian = TryStart("guardian", commands.Guardian);
         if (_guardian is not null)
         {
             Log.GuardianStarted(log, _guardian.Pid, commands.Guardian.UserName is { Length: > 0 } user ? user : "the supervisor's user");
