@@ -54,7 +54,7 @@ public sealed class ProcessLauncherTests
         Assert.Throws<Win32Exception>(() => _launcher.Start(new ChildSpec("/nonexistent/runtime", [])));
 
     /// <summary>ProcessStartInfo.UserName on Unix: the user's uid, gid and groups, not the supervisor's.</summary>
-    [RequiresFact("id", Root = true)]
+    [RequiresFact(Root = true)]
     public async Task Start_UserName_ChildRunsAsThatUserWithItsGroups()
     {
         Requires.AssertRoot();
