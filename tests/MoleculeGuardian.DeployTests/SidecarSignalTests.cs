@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.DeployTests;
 

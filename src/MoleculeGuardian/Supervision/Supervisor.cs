@@ -228,7 +228,7 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
         _guardian = TryStart("guardian", commands.Guardian);
         if (_guardian is not null)
         {
-            Log.GuardianStarted(log, _guardian.Pid, commands.Guardian.UserName is { Length: > 0 } user ? user : "the supervisor's user");
+            Log.GuardianStarted(log, _guardian.Pid, commands.Guardian.UserName is { Length: > 0 } user ? user : Environment.UserName);
         }
     }
 
