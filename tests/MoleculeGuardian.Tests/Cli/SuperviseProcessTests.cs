@@ -117,6 +117,17 @@ public sealed class SuperviseProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Supervise_Help_PrintsUsageAndExitsZero()
+    {
+        using var output = new StringWriter();
+
+        var exitCode = await MoleculeGuardian.Cli.GuardianCli.RunAsync(["supervise", "--help"], output, output);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Usage: supervise [--Guardian:Key=value...] -- RUNTIME [ARGS...]", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Supervise_RuntimeCannotStart_Exits127()
     {
         var (exitCode, stdout, _) = await ProcessRunner.RunAsync(ProcessRunner.GuardianBinary,
