@@ -7,8 +7,10 @@
 #   <SDK_IMAGE>        the Dockerfile's default build image: Debian 12 + this machine's .NET SDK, ICU, OpenSSL and
 #                      this machine's CA bundle (NuGet may be reached through a TLS-inspecting proxy)
 #   localhost/molecule-guardian-standin/systemd:12     Debian 12 with systemd as PID 1 and user agent (uid/gid 1000)
-#   localhost/molecule-guardian-standin/concierge:12   <CONCIERGE_IMAGE> + user agent, a stand-in concierge entrypoint
-#                      (root: chown -R agent:agent /configs, then drop to agent) and runtime (stand-ins/concierge/)
+#   localhost/molecule-guardian-standin/concierge:12   <CONCIERGE_IMAGE> + user agent and the platform-agent image's
+#                      two-step entrypoint (/platform-agent-entrypoint.sh fills absent /configs files from a baked
+#                      template, then execs /entrypoint.sh: root, chown -R agent:agent /configs, drop to agent) and a
+#                      runtime (stand-ins/concierge/)
 #
 # The first two are tagged with exactly the names the Dockerfile's ARG defaults use (read from the Dockerfile), so the
 # build resolves them locally (`podman build --pull=never`). Everything is cached: the root file system as a tarball
@@ -112,7 +114,8 @@ systemd_key=$(printf '%s\n' "$rootfs_key" | recipe_key - "$here/stand-ins/system
 build "$systemd_image" "$systemd_key" "$base_image" systemd.Containerfile
 
 # 6. The concierge stand-in the sidecar tests build the Dockerfile on (CONCIERGE_IMAGE=...).
-concierge_key=$(printf '%s\n' "$rootfs_key" | recipe_key - "$here"/stand-ins/concierge/*)
+mapfile -t concierge_files < <(find "$here/stand-ins/concierge" -type f | LC_ALL=C sort)
+concierge_key=$(printf '%s\n' "$rootfs_key" "${concierge_files[@]#"$here"}" | recipe_key - "${concierge_files[@]}")
 build "$concierge_standin_image" "$concierge_key" "$concierge_image" concierge/Containerfile
 
 log "ready: $concierge_image, $sdk_image, $systemd_image, $concierge_standin_image"

@@ -7,13 +7,14 @@ namespace MoleculeGuardian.DeployTests;
 
 /// <summary>
 /// The image built from deploy/container/Dockerfile on a stand-in concierge (deploy/test/stand-ins/concierge/), run
-/// with podman the way the platform runs a concierge: /configs a root-owned mount, the concierge entrypoint starting
-/// as root, chowning /configs and becoming the runtime as agent; the runtime prints long lines all the time (20 a
-/// second; in the log test as fast as it can).
+/// with podman the way the platform runs a concierge: /configs a root-owned mount; tini as PID 1 starts the supervisor,
+/// which heals, then starts the guardian (as agent) and the runtime command, the platform-agent entrypoint: as root
+/// it fills /configs from its template, then execs the concierge entrypoint, which chowns /configs and becomes the
+/// runtime as agent; the runtime prints long lines all the time (20 a second; in the log test as fast as it can).
 /// Each test runs its own container.
 /// </summary>
 [Collection(DeployTestGroup.Name)]
-public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class SidecarTests(DeployEnvironment environment, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Settings = "/configs/.claude/settings.json";
     private const int RuntimeTermStatus = 23;
@@ -40,23 +41,47 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
     public async Task DisposeAsync() => await Podman.TryAsync("rm", "-f", "-t", "0", _container);
 
     /// <summary>
-    /// First boot on a root-owned /configs: the wrapper's heal (root) creates the file before the concierge entrypoint
-    /// runs; the entrypoint's chown makes it agent's, so the runtime (uid 1000) finds the entry, owner 1000:1000, mode
-    /// 644, and can rewrite it. The long-running guardian runs as uid 1000.
+    /// First boot, on a root-owned /configs (the provisioner's mount) and on one agent already owns (a persisted
+    /// volume): the supervisor's heal (root) creates the file before the runtime command runs; the platform-agent
+    /// entrypoint fills the template, the concierge entrypoint's chown makes everything agent's, so the runtime
+    /// (uid 1000) finds the entry and its prompt, owner 1000:1000, mode 644, and can rewrite it. The long-running
+    /// guardian runs as uid 1000.
     /// </summary>
-    [Fact]
-    public async Task FirstBoot_RootOwnedConfigs_HealedBeforeTheRuntimeWhichOwnsTheFile_GuardianIsAgent()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1000)]
+    public async Task FirstBoot_ConfigsOwnedBy_HealedBeforeTheRuntimeWhichOwnsTheFile_GuardianIsAgent(int configsOwner)
     {
+        Chown(_configs, configsOwner);
+        Chown(Path.Combine(_configs, ".claude"), configsOwner);
         await StartContainerAsync();
 
         var start = await WaitForLogAsync(line => line.StartsWith("runtime-start ", StringComparison.Ordinal), "the runtime to start");
 
-        Assert.Equal("runtime-start uid=1000 entry=present owner=1000:1000 mode=644 rewrite=ok", start);
-        Assert.Contains(await LogLinesAsync(), line => line.Contains("guardian-entrypoint: startup heal done", StringComparison.Ordinal));
+        Assert.StartsWith("runtime-start uid=1000 entry=present owner=1000:1000 mode=644 rewrite=ok prompt=present orphan=", start, StringComparison.Ordinal);
+        var logs = await LogLinesAsync();
+        Assert.DoesNotContain(logs, line => line.Contains("\"Name\":\"StartupHealFailed\"", StringComparison.Ordinal));
+        Assert.Contains(logs, line => line.Contains("\"Name\":\"RuntimeStarted\"", StringComparison.Ordinal)
+            && line.Contains("/platform-agent-entrypoint.sh", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, line => line.StartsWith("healed ", StringComparison.Ordinal));
         var guardians = await GuardianProcessesAsync();
         Assert.True(guardians.Count == 1 && guardians[0].Uid == "1000", $"guardian processes (pid, uid): {string.Join(", ", guardians)}");
         Assert.Equal((1000, 1000), OwnerOf(HostSettings));
+        Assert.Equal((1000, 1000), OwnerOf(Path.Combine(_configs, "prompts", "system.md")));
         output.WriteLine($"{start}; guardian pid {guardians[0].Pid} runs as uid {guardians[0].Uid}");
+    }
+
+    /// <summary>The concierge's own files in /configs are never replaced by the template.</summary>
+    [Fact]
+    public async Task FirstBoot_ConfigsHoldsAConfig_TemplateFillsOnlyWhatIsAbsent()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_configs, "config.yaml"), "model: restored\n");
+        await StartContainerAsync();
+
+        await WaitForLogAsync(line => line.StartsWith("runtime-start ", StringComparison.Ordinal), "the runtime to start");
+
+        Assert.Equal("model: restored\n", await File.ReadAllTextAsync(Path.Combine(_configs, "config.yaml")));
+        Assert.Equal("servers: []\n", await File.ReadAllTextAsync(Path.Combine(_configs, "mcp_servers.yaml")));
     }
 
     [Fact]
@@ -69,7 +94,8 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
         await WriteAsAgentAsync("""{"mcpServers": {"image-gen": {"command": "npx"}}}""");
         var watch = Stopwatch.StartNew();
 
-        await WaitAsync(() => File.ReadAllText(HostSettings).Contains("\"molecule-platform\"", StringComparison.Ordinal), "the eviction to be healed");
+        await WaitAsync(() => File.ReadAllText(HostSettings).Contains("\"molecule-platform\"", StringComparison.Ordinal), "the eviction to be healed",
+            TimeSpan.FromSeconds(2));
         output.WriteLine($"eviction healed, seen on the host {watch.ElapsedMilliseconds} ms after the rewrite");
         Assert.Contains("image-gen", File.ReadAllText(HostSettings), StringComparison.Ordinal);
         Assert.Equal((1000, 1000), OwnerOf(HostSettings));
@@ -91,6 +117,8 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
         var logs = await LogLinesAsync();
         Assert.Contains("runtime-stop", logs);
         Assert.Contains(logs, line => line.Contains("\"Name\":\"Stopping\"", StringComparison.Ordinal));
+        Assert.Contains(logs, line => line.Contains("\"Name\":\"SignalForwarded\"", StringComparison.Ordinal));
+        Assert.Contains(logs, line => line.Contains("\"Name\":\"RuntimeExited\"", StringComparison.Ordinal) && line.Contains("\"ExitCode\":23", StringComparison.Ordinal));
         output.WriteLine($"podman stop took {watch.ElapsedMilliseconds} ms; container exit status {exitCode} (the runtime's)");
     }
 
@@ -103,33 +131,34 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
 
         await Podman.ExecAsync(_container, $"kill -KILL {first.Pid}");
 
-        await WaitAsync(async () => await GuardianProcessesAsync() is [var next] && next.Pid != first.Pid, "a new guardian", TimeSpan.FromSeconds(20));
+        await WaitAsync(async () => await GuardianProcessesAsync() is [var next] && next.Pid != first.Pid, "a new guardian", TimeSpan.FromSeconds(5));
         var second = Assert.Single(await GuardianProcessesAsync());
         Assert.Equal("1000", second.Uid);
-        Assert.Contains(await LogLinesAsync(), line => line.Contains("guardian-entrypoint: the guardian exited with status 137", StringComparison.Ordinal)
-            && line.Contains("restarting it in", StringComparison.Ordinal));
+        Assert.Contains(await LogLinesAsync(), line => line.Contains("\"Name\":\"GuardianExited\"", StringComparison.Ordinal)
+            && line.Contains("\"ExitCode\":137", StringComparison.Ordinal));
         output.WriteLine($"guardian {first.Pid} killed with SIGKILL, guardian {second.Pid} (uid {second.Uid}) took over");
     }
 
     /// <summary>
-    /// An invalid setting: both the heal and `run` exit 78. The wrapper must not restart `run` (nothing would change)
+    /// An invalid setting: both the heal and `run` exit 78. The supervisor must not restart `run` (nothing would change)
     /// and must keep the runtime running; the container stays up.
     /// </summary>
     [Fact]
     public async Task GuardianExits78_NotRestarted_RuntimeKeepsRunning()
     {
         await StartContainerAsync("-e", "Guardian__Debounc=00:00:01");
-        await WaitForLogAsync(line => line.Contains("not restarting it", StringComparison.Ordinal), "the wrapper to give up on the guardian");
+        await WaitForLogAsync(line => line.Contains("\"Name\":\"GuardianGaveUp\"", StringComparison.Ordinal), "the supervisor to give up on the guardian");
 
-        // A restart would come after GUARDIAN_RESTART_MIN_SECONDS (1 s); look for one for three times as long.
-        var restarted = await Eventually.WithinAsync(async () => (await LogLinesAsync()).Any(line => line.Contains("restarting it in", StringComparison.Ordinal))
+        // A restart would come after Supervisor:RestartMinDelay (1 s); look for one for three times as long.
+        var restarted = await Eventually.WithinAsync(async () => (await LogLinesAsync()).Any(line => line.Contains("\"Name\":\"GuardianExited\"", StringComparison.Ordinal))
             || (await GuardianProcessesAsync()).Count > 0, TimeSpan.FromSeconds(3));
 
         Assert.False(restarted, string.Join('\n', (await LogLinesAsync()).Where(IsNotRuntimeLine)));
         Assert.Equal("true", (await Podman.RunAsync("inspect", "--format", "{{.State.Running}}", _container)).Trim());
         var runtimeLines = (await LogLinesAsync()).Count(line => !IsNotRuntimeLine(line));
         await WaitAsync(async () => (await LogLinesAsync()).Count(line => !IsNotRuntimeLine(line)) > runtimeLines, "the runtime to keep printing");
-        Assert.Contains(await LogLinesAsync(), line => line.Contains("startup heal failed: invalid configuration (status 78)", StringComparison.Ordinal));
+        Assert.Contains(await LogLinesAsync(), line => line.Contains("\"Name\":\"StartupHealFailed\"", StringComparison.Ordinal)
+            && line.Contains("\"ExitCode\":78", StringComparison.Ordinal));
         output.WriteLine("guardian exited 78, not restarted; the runtime kept running");
     }
 
@@ -190,10 +219,20 @@ public sealed class SidecarTests(DeployEnvironment environment, ITestOutputHelpe
         output.WriteLine($"{events.Count} JSON lines all parse among {runtimeLines} runtime lines of 3,000 bytes");
     }
 
-    private async Task StartContainerAsync(params string[] extra)
+    private Task StartContainerAsync(params string[] extra) => StartContainerAsync(extra, []);
+
+    /// <summary>Runs the image detached: <paramref name="options"/> for podman run, <paramref name="command"/> after the image.</summary>
+    private async Task StartContainerAsync(string[] options, string[] command)
     {
         await Podman.RunAsync(["run", "-d", "--name", _container, "-v", $"{_configs}:/configs",
-            "-e", $"STANDIN_RUNTIME_TERM_EXIT={RuntimeTermStatus}", .. extra, DeployEnvironment.SidecarImage]);
+            "-e", $"STANDIN_RUNTIME_TERM_EXIT={RuntimeTermStatus}", .. options, DeployEnvironment.SidecarImage, .. command]);
+    }
+
+    private static void Chown(string path, int id)
+    {
+        using var chown = Process.Start("chown", [$"{id}:{id}", path]);
+        chown.WaitForExit();
+        Assert.Equal(0, chown.ExitCode);
     }
 
     /// <summary>A plain truncate-then-write of settings.json by uid 1000, as the runtime's plugin merges do.</summary>

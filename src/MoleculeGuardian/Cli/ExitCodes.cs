@@ -9,6 +9,6 @@ public static class ExitCodes
 
     public const int Usage = 2;
 
-    /// <summary>EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus and the sidecar wrapper do not restart on it.</summary>
+    /// <summary>EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus and <c>supervise</c> do not restart on it.</summary>
     public const int InvalidConfiguration = 78;
 }

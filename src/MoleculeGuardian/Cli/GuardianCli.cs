@@ -19,12 +19,19 @@ public static partial class GuardianCli
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        if (args.Length > 0 && args[0] == SuperviseCommand.Name)
+        {
+            return await SuperviseCommand.RunAsync(args[1..], stdout, stderr).ConfigureAwait(false);
+        }
+
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what a heal would change (entry names and kinds of change, never values) and touch nothing." };
         var run = new Command("run", "Heal at startup, then watch the settings file and re-assert the protected entries (the default).");
         var heal = new Command("heal", "Heal the settings file once, then exit.") { dryRun };
         var check = new Command("check", "Exit 0 when every protected entry is present and canonical (or this is not a platform-agent image), 1 when not.");
+        // Listed for --help only: RunAsync hands `supervise` to SuperviseCommand before parsing.
+        var supervise = new Command(SuperviseCommand.Name, SuperviseCommand.Description);
         var root = new RootCommand("MoleculeGuardian keeps the protected MCP server entries in the Claude settings file.\n"
-            + "Configuration overrides: --Guardian:Key=value (e.g. --Guardian:SettingsPath=/tmp/settings.json).") { run, heal, check };
+            + "Configuration overrides: --Guardian:Key=value (e.g. --Guardian:SettingsPath=/tmp/settings.json).") { run, heal, check, supervise };
         foreach (var command in new Command[] { root, run, heal, check })
         {
             // Unmatched tokens are checked below: configuration overrides pass, anything else is a usage error.
@@ -68,6 +75,8 @@ public static partial class GuardianCli
         DryRun,
         Check,
     }
+
+    internal static bool IsConfigOverride(string token) => ConfigOverride().IsMatch(token);
 
     [GeneratedRegex(@"^--[A-Za-z][\w.-]*(:[\w.-]+)+=.*$", RegexOptions.CultureInvariant)]
     private static partial Regex ConfigOverride();

@@ -35,4 +35,16 @@ public enum GuardianEvent
     MetricsExportEnabled = 30,
     MetricsExportFailing = 31,
     MetricsExportRecovered = 32,
+
+    // The supervisor (`supervise`, the container's entrypoint): 40-49.
+    RuntimeStarted = 40,
+    RuntimeExited = 41,
+    GuardianStarted = 42,
+    GuardianExited = 43,
+    GuardianGaveUp = 44,
+    SignalForwarded = 45,
+    StartupHealFailed = 46,
+    StoppedBeforeRuntime = 47,
+    ChildKilled = 48,
+    StartFailed = 49,
 }

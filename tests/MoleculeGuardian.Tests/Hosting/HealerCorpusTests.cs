@@ -69,7 +69,7 @@ public sealed class HealerCorpusTests
     /// Judged without the product's parser: Python's json, through the real interpreter, must load every healed file,
     /// and its json.dumps(indent=2) must be the very bytes the guardian wrote, canonical entry included.
     /// </summary>
-    [Fact]
+    [RequiresFact("python3")]
     public async Task HealAsync_EveryCorpusFile_WritesWhatPythonItselfWouldWrite()
     {
         const string Entry = "\"molecule-platform\": {\n      \"command\": \"molecule-platform-mcp\",\n      \"env\": {\n        \"MOLECULE_MCP_MODE\": \"management\"\n      }\n    }";

@@ -24,7 +24,7 @@ public sealed class SettingsJsonPythonTests
         "depth 513",
     };
 
-    [Fact]
+    [RequiresFact("python3")]
     public void TryParse_CorpusAndRejections_AcceptWhatPythonAcceptsButTheDocumentedDifferences()
     {
         var inputs = Inputs();
@@ -41,7 +41,7 @@ public sealed class SettingsJsonPythonTests
         Assert.All(disagreements, d => Assert.Contains("python accepts", d, StringComparison.Ordinal));
     }
 
-    [Fact]
+    [RequiresFact("python3")]
     public void Serialize_EveryInputBothAccept_IsWhatPythonDumps()
     {
         var inputs = Inputs().Where(i => SettingsJson.TryParse(i.Bytes, out _, out _)).ToList();

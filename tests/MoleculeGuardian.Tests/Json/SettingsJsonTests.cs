@@ -199,7 +199,7 @@ public sealed class SettingsJsonTests
         Assert.True(error.Length < 100, $"{why}: {error}");
     }
 
-    [Fact]
+    [RequiresFact("python3")]
     public void TryParse_Depth256_Parses()
     {
         var node = Parse(new string('[', 255) + "{\"k\": \"v\"}" + new string(']', 255));
