@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 using Serilog.Extensions.Logging;

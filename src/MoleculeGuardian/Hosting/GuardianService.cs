@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Files;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Logging;
 using MoleculeGuardian.Watching;
 

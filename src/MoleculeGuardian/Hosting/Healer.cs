@@ -41,7 +41,7 @@ public sealed class Healer
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _options = options.Value;
-        _servers = ProtectedServer.FromOptions(_options);
+        _servers = ProtectedServerSpecs.FromOptions(_options);
         _time = time;
         _log = log;
         _metrics = metrics;

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Healing;
 
 namespace MoleculeGuardian.Logging;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Healing;
 
 namespace MoleculeGuardian.Logging;
 

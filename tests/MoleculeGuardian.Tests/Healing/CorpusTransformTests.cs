@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 using MoleculeGuardian.Tests.Support;
@@ -8,7 +9,7 @@ namespace MoleculeGuardian.Tests.Healing;
 
 public sealed class CorpusTransformTests
 {
-    private static readonly ProtectedServer Management = ProtectedServer.ManagementDefault();
+    private static readonly ProtectedServer Management = ProtectedServerSpecs.ManagementDefault();
     private static readonly IReadOnlyList<ProtectedServer> Servers = [Management];
 
     public static TheoryData<string> Files() => Corpus.Files();

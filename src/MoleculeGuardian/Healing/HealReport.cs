@@ -1,6 +1,4 @@
-using MoleculeGuardian.Healing;
-
-namespace MoleculeGuardian.Hosting;
+namespace MoleculeGuardian.Healing;
 
 public enum HealStatus
 {

@@ -1,4 +1,4 @@
-namespace MoleculeGuardian.Hosting;
+namespace MoleculeGuardian.Healing;
 
 /// <summary>Why a heal ran. Logged with every heal.</summary>
 public enum HealTrigger
