@@ -152,9 +152,9 @@ public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
         {
             errors.Add($"{P}RunAs must name an ordinary user, not root (got '{runAs}').");
         }
-        else if (_identity.Uid != 0 && _identity.Uid != u.Uid)
+        else if (_identity.Uid != 0 && (_identity.Uid != u.Uid || _identity.Gid != u.Gid))
         {
-            errors.Add($"{P}RunAs is '{runAs}' (uid {u.Uid}), but the guardian runs as uid {_identity.Uid} and cannot switch; "
+            errors.Add($"{P}RunAs is '{runAs}' ({u.Uid}:{u.Gid}), but the guardian runs as {_identity.Uid}:{_identity.Gid} and cannot switch; "
                 + "start it as root or as that user.");
         }
     }

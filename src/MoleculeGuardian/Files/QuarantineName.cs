@@ -18,8 +18,12 @@ public readonly record struct QuarantineName(string FileName, QuarantineKind Kin
     /// <summary>Orders copies: by time, then by sequence.</summary>
     public (DateTime, int) Order => (Stamp, Sequence);
 
-    public static QuarantineName For(string fileName, QuarantineKind kind, DateTimeOffset now) =>
-        new(fileName, kind, DateTime.SpecifyKind(now.UtcDateTime, DateTimeKind.Utc));
+    /// <summary>The copy's name for a moment: the time as the name holds it, to the millisecond, so it orders like a parsed name.</summary>
+    public static QuarantineName For(string fileName, QuarantineKind kind, DateTimeOffset now)
+    {
+        var utc = now.UtcDateTime;
+        return new(fileName, kind, DateTime.SpecifyKind(utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerMillisecond)), DateTimeKind.Utc));
+    }
 
     public static string KindText(QuarantineKind kind) => kind == QuarantineKind.Corrupt ? "corrupt" : "replaced";
 

@@ -376,7 +376,8 @@ public sealed partial class SettingsFileStore
 
         var middle = name.AsSpan(TempPrefix.Length, name.Length - TempPrefix.Length - 4);
         var dash = middle.IndexOf('-');
-        return dash > 0 && middle.Length - dash - 1 == 8 && !middle[(dash + 1)..].ContainsAnyExcept(HexDigits)
+        // A pid is written without leading zeros: a name with one is not the guardian's.
+        return dash > 0 && middle[0] != '0' && middle.Length - dash - 1 == 8 && !middle[(dash + 1)..].ContainsAnyExcept(HexDigits)
             && int.TryParse(middle[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
             ? pid : null;
     }

@@ -10,8 +10,8 @@ namespace MoleculeGuardian.Logging;
 /// The text format, made safe for a terminal and for anyone who reads lines: every control character in a logged
 /// value (a file name holding a newline or an escape sequence, an error text) is written as an escape (<c>\n</c>,
 /// <c>\x1b</c>), so no value can start a line of its own or drive the terminal. An exception's text keeps its line
-/// breaks, with every line after the first indented, so that none of them can pass for an event either. JSON needs
-/// none of this: the CLEF formatter already escapes control characters.
+/// breaks, with every line after the first indented, so that none of them can pass for an event either. The JSON format
+/// has its own (<see cref="EscapingJsonFormatter"/>).
 /// </summary>
 internal sealed class EscapingTextFormatter : ITextFormatter
 {
@@ -61,7 +61,7 @@ internal sealed class EscapingTextFormatter : ITextFormatter
     }
 
     /// <summary>Control characters (C0, DEL, C1), line and paragraph separators, and invisible format characters (bidi overrides).</summary>
-    private static bool NeedsEscape(char c) => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c)
+    public static bool NeedsEscape(char c) => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c)
         is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format;
 
     private static LogEventPropertyValue Escape(LogEventPropertyValue value) => value switch

@@ -6,7 +6,6 @@ using Serilog;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting;
-using Serilog.Formatting.Compact;
 
 namespace MoleculeGuardian.Logging;
 
@@ -52,7 +51,7 @@ public sealed partial class LoggingOptions
     public Logger CreateLogger(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        ITextFormatter formatter = Format == LogFormat.Text ? new EscapingTextFormatter() : new CompactJsonFormatter();
+        ITextFormatter formatter = Format == LogFormat.Text ? new EscapingTextFormatter() : new EscapingJsonFormatter();
         ILogEventSink sink = ReferenceEquals(output, Console.Out) ? new FileDescriptorSink(formatter, StandardOutput)
             : ReferenceEquals(output, Console.Error) ? new FileDescriptorSink(formatter, StandardError)
             : new TextWriterSink(formatter, output);

@@ -87,7 +87,7 @@ public sealed class QuarantinePruneTests : IDisposable
         Assert.Equal(real[2..], Remaining(real));
     }
 
-    [Fact(Skip = "src: QuarantineName.For keeps sub-millisecond ticks in Stamp, names and TryParse keep milliseconds, so Prune compares mixed precisions")]
+    [Fact]
     public void Quarantine_ClockWithinAMillisecondAndAPlantedLaterSequenceOfThatMillisecond_PlantedFileKept()
     {
         // "settings.json.corrupt-<ms>-5" is not dated before the copy "settings.json.corrupt-<ms>" made in that same

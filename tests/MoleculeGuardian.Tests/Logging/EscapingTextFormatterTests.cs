@@ -119,7 +119,7 @@ public sealed class EscapingTextFormatterTests
         Assert.Equal(Hostile, json.RootElement.GetProperty("Reason").GetString());
     }
 
-    [Fact(Skip = "src: CompactJsonFormatter writes C1 controls (U+0080-U+009F) and DEL raw; EscapingTextFormatter's remark that CLEF escapes control characters holds for C0 only")]
+    [Fact]
     public void JsonFormat_C1ControlAndDelete_NoRawControlCharacters()
     {
         var output = Render(LogFormat.Json, log => Log.Refused(log, "/configs/\u0085.claude/settings.json", "x\u009b2Jy\u007f"));
