@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 
@@ -21,7 +22,7 @@ public enum FileState
 [MemoryDiagnoser]
 public class HealBenchmarks
 {
-    private readonly IReadOnlyList<ProtectedServer> _servers = [ProtectedServer.ManagementDefault()];
+    private readonly IReadOnlyList<ProtectedServer> _servers = [ProtectedServerSpecs.ManagementDefault()];
     private ReadOnlyMemory<byte> _bytes;
 
     [Params(1024, 64 * 1024, 1024 * 1024)]
@@ -55,7 +56,7 @@ public class HealBenchmarks
 [MemoryDiagnoser]
 public class HealBreakdownBenchmarks
 {
-    private readonly IReadOnlyList<ProtectedServer> _servers = [ProtectedServer.ManagementDefault()];
+    private readonly IReadOnlyList<ProtectedServer> _servers = [ProtectedServerSpecs.ManagementDefault()];
     private ReadOnlyMemory<byte> _bytes;
     private JsonNode? _parsed;
     private JsonObject _healed = null!;

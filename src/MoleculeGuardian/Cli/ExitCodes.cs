@@ -1,6 +1,6 @@
 namespace MoleculeGuardian.Cli;
 
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Success = 0;
 

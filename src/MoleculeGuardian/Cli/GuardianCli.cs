@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 using Serilog.Extensions.Logging;
@@ -12,7 +13,7 @@ using Serilog.Extensions.Logging;
 namespace MoleculeGuardian.Cli;
 
 /// <summary>The command line: <c>run</c> (default), <c>heal [--dry-run]</c>, <c>check</c>.</summary>
-public static partial class GuardianCli
+internal static partial class GuardianCli
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {

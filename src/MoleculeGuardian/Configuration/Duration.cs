@@ -8,7 +8,7 @@ namespace MoleculeGuardian.Configuration;
 /// colons (<c>00:00:00.500</c>, .NET's constant format). A number without a unit is refused: .NET alone would read
 /// <c>1</c> as one day.
 /// </summary>
-public static partial class Duration
+internal static partial class Duration
 {
     /// <summary>What a valid value looks like, for error messages.</summary>
     public const string Expected = "a duration with a unit, such as 500ms, 2s, 5m or 1h (or hh:mm:ss.fff)";

@@ -3,7 +3,7 @@ using MoleculeGuardian.Healing;
 namespace MoleculeGuardian.Configuration;
 
 /// <summary>The <c>Guardian</c> configuration section. Every default lives here, once.</summary>
-public sealed class GuardianOptions
+internal sealed class GuardianOptions
 {
     public const string SectionName = "Guardian";
 
@@ -60,7 +60,7 @@ public sealed class GuardianOptions
     internal List<string> RetiredKeysSet { get; } = [];
 }
 
-public enum WatchMode
+internal enum WatchMode
 {
     /// <summary>File-system events, falling back to polling when a watcher cannot be had.</summary>
     Auto,

@@ -5,7 +5,7 @@ using MoleculeGuardian.Files;
 namespace MoleculeGuardian.Configuration;
 
 /// <summary>Validates at startup; every message starts with the setting's full configuration key.</summary>
-public sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
+internal sealed class GuardianOptionsValidator : IValidateOptions<GuardianOptions>
 {
     private const string P = GuardianOptions.SectionName + ":";
     private readonly IProcessIdentity _identity;

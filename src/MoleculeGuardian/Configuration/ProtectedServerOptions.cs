@@ -1,7 +1,7 @@
 namespace MoleculeGuardian.Configuration;
 
 /// <summary>One protected <c>mcpServers</c> entry, written exactly as configured: unset members are omitted.</summary>
-public sealed class ProtectedServerOptions
+internal sealed class ProtectedServerOptions
 {
     public string? Type { get; set; }
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace MoleculeGuardian.Files;
 
 /// <summary>The Linux errno values the guardian reacts to.</summary>
-public static class Errno
+internal static class Errno
 {
     public const int EPERM = 1;
     public const int ENOENT = 2;

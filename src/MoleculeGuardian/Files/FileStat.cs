@@ -1,6 +1,6 @@
 namespace MoleculeGuardian.Files;
 
-public enum FileKind
+internal enum FileKind
 {
     Regular,
     Directory,
@@ -13,7 +13,7 @@ public enum FileKind
 }
 
 /// <summary>What <c>statx</c> says about a file, as far as the guardian cares.</summary>
-public readonly record struct FileStat(
+internal readonly record struct FileStat(
     FileKind Kind, uint Mode, uint Uid, uint Gid, long Size, ulong Device, ulong Inode, long MtimeNs, long CtimeNs)
 {
     /// <summary>Hard links; 0 for a directory that was removed while we still hold it open.</summary>

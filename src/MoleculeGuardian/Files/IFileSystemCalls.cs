@@ -2,7 +2,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace MoleculeGuardian.Files;
 
-public enum RenameMode
+internal enum RenameMode
 {
     /// <summary>Plain <c>rename(2)</c>: replaces the target.</summary>
     Replace,
@@ -14,7 +14,7 @@ public enum RenameMode
     Exchange,
 }
 
-public enum LeaseResult
+internal enum LeaseResult
 {
     /// <summary>
     /// Held: no other open file refers to the inode, and anyone else's open now waits until the lease is released,
@@ -38,7 +38,7 @@ public enum LeaseResult
 /// in an error message, what the handle and name stand for.
 /// </para>
 /// </summary>
-public interface IFileSystemCalls
+internal interface IFileSystemCalls
 {
     /// <summary>
     /// <c>openat(parent, name, O_PATH|O_DIRECTORY|O_NOFOLLOW)</c>: one component, never through a symlink (ENOTDIR

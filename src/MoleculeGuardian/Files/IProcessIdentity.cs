@@ -4,7 +4,7 @@ namespace MoleculeGuardian.Files;
 /// Who the process acts as, and the one way to change it. A seam of its own: a test process must never really give
 /// up root, so in-process tests record what the guardian would become; only the built binary switches for real.
 /// </summary>
-public interface IProcessIdentity
+internal interface IProcessIdentity
 {
     uint Uid { get; }
 

@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace MoleculeGuardian.Files;
 
 /// <summary>The real system calls, through libc.</summary>
-public sealed partial class LinuxFileSystemCalls : IFileSystemCalls
+internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
 {
     public static LinuxFileSystemCalls Instance { get; } = new();
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace MoleculeGuardian.Files;
 
 /// <summary>The process's real credentials, through libc.</summary>
-public sealed partial class LinuxProcessIdentity : IProcessIdentity
+internal sealed partial class LinuxProcessIdentity : IProcessIdentity
 {
     public static LinuxProcessIdentity Instance { get; } = new();
 

@@ -1,7 +1,7 @@
 namespace MoleculeGuardian.Files;
 
 /// <summary>A failed system call, with the errno name an SRE can search for.</summary>
-public sealed class PosixException : IOException
+internal sealed class PosixException : IOException
 {
     public PosixException(string operation, string path, int errno)
         : base($"{operation}({path}): {Errno.Describe(errno)}")

@@ -1,7 +1,7 @@
 namespace MoleculeGuardian.Files;
 
 /// <summary>A switch of the process's identity, for the log.</summary>
-public sealed record IdentitySwitch(uint Uid, uint Gid, string Reason);
+internal sealed record IdentitySwitch(uint Uid, uint Gid, string Reason);
 
 /// <summary>
 /// Whom the guardian acts as inside the settings directory: never anyone with more privilege there than the
@@ -10,7 +10,7 @@ public sealed record IdentitySwitch(uint Uid, uint Gid, string Reason);
 /// switches before it reads, writes, lists or removes anything there); root itself only in a root-owned directory
 /// no other user can write, which is the rule <c>logrotate</c> applies.
 /// </summary>
-public sealed class Privilege
+internal sealed class Privilege
 {
     private readonly IProcessIdentity _identity;
     private readonly (uint Uid, uint Gid)? _runAs;

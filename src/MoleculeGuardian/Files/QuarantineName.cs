@@ -7,7 +7,7 @@ namespace MoleculeGuardian.Files;
 /// copies fall in one millisecond. Only a name of exactly this form counts as a copy: prefix-alike names are somebody
 /// else's and are left alone.
 /// </summary>
-public readonly record struct QuarantineName(string FileName, QuarantineKind Kind, DateTime Stamp, int Sequence = 0)
+internal readonly record struct QuarantineName(string FileName, QuarantineKind Kind, DateTime Stamp, int Sequence = 0)
 {
     private const string StampFormat = "yyyyMMdd'T'HHmmss.fff'Z'";
     private const int StampLength = 20;

@@ -6,7 +6,7 @@ namespace MoleculeGuardian.Files;
 /// The settings directory, resolved once for one use: every later call names things relative to <see cref="Handle"/>,
 /// so a directory swapped for a symlink (or for another directory) afterwards changes nothing about where they land.
 /// </summary>
-public sealed class SettingsDirectory : IDisposable
+internal sealed class SettingsDirectory : IDisposable
 {
     internal SettingsDirectory(SafeFileHandle handle, FileStat stat, string path)
     {
@@ -27,7 +27,7 @@ public sealed class SettingsDirectory : IDisposable
     public void Dispose() => Handle.Dispose();
 }
 
-public enum DirectoryStatus
+internal enum DirectoryStatus
 {
     Open,
 
@@ -38,7 +38,7 @@ public enum DirectoryStatus
     Refused,
 }
 
-public sealed record DirectoryOpen(DirectoryStatus Status, SettingsDirectory? Directory, string Reason)
+internal sealed record DirectoryOpen(DirectoryStatus Status, SettingsDirectory? Directory, string Reason)
 {
     public static DirectoryOpen Missing { get; } = new(DirectoryStatus.Missing, null, "");
 
@@ -53,7 +53,7 @@ public sealed record DirectoryOpen(DirectoryStatus Status, SettingsDirectory? Di
 /// owned by an ordinary user, it only goes on into a directory of that same user, since that user could have moved
 /// any directory of someone else's there.
 /// </summary>
-public static class DirectoryWalk
+internal static class DirectoryWalk
 {
     public static DirectoryOpen Open(IFileSystemCalls fs, string directory, bool privileged)
     {

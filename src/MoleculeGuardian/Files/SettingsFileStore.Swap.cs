@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace MoleculeGuardian.Files;
 
 /// <summary>The atomic part of a replace: the rename, and what is checked around it.</summary>
-public sealed partial class SettingsFileStore
+internal sealed partial class SettingsFileStore
 {
     /// <summary>The temp file being swapped in: its name in the directory, its path for messages, its inode.</summary>
     private readonly record struct Swap(SafeFileHandle Dir, string Temp, string TempPath, ulong Inode);

@@ -9,7 +9,7 @@ namespace MoleculeGuardian.Files;
 /// symlink, and does everything after through that handle; never blocks on a FIFO; keeps the owner and mode of the
 /// file it replaces; never puts back content computed from a stale read.
 /// </summary>
-public sealed partial class SettingsFileStore
+internal sealed partial class SettingsFileStore
 {
     private const string TempMarker = ".guardian-";
     private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdef");

@@ -1,6 +1,6 @@
 namespace MoleculeGuardian.Files;
 
-public enum ReadStatus
+internal enum ReadStatus
 {
     /// <summary>A regular file was read; <see cref="SettingsRead.Bytes"/> and <see cref="SettingsRead.Stat"/> hold it.</summary>
     Present,
@@ -20,7 +20,7 @@ public enum ReadStatus
 /// it was found through (present or absent), which the replace and the quarantine act through. Disposing it closes
 /// that handle.
 /// </summary>
-public sealed record SettingsRead(ReadStatus Status, byte[] Bytes, FileStat? Stat, string Reason, SettingsDirectory? Directory = null) : IDisposable
+internal sealed record SettingsRead(ReadStatus Status, byte[] Bytes, FileStat? Stat, string Reason, SettingsDirectory? Directory = null) : IDisposable
 {
     public static SettingsRead DirectoryMissing { get; } = new(ReadStatus.DirectoryMissing, [], null, "");
 
@@ -31,7 +31,7 @@ public sealed record SettingsRead(ReadStatus Status, byte[] Bytes, FileStat? Sta
     public void Dispose() => Directory?.Dispose();
 }
 
-public enum ReplaceOutcome
+internal enum ReplaceOutcome
 {
     Replaced,
 
@@ -46,13 +46,13 @@ public enum ReplaceOutcome
 /// <param name="Outcome">The outcome.</param>
 /// <param name="RenamedAt">When the new file took the name, the moment readers began to see it (before the directory flush).</param>
 /// <param name="Reason">Why it was refused.</param>
-public readonly record struct ReplaceResult(ReplaceOutcome Outcome, DateTimeOffset? RenamedAt = null, string Reason = "")
+internal readonly record struct ReplaceResult(ReplaceOutcome Outcome, DateTimeOffset? RenamedAt = null, string Reason = "")
 {
     public static ReplaceResult Conflict => new(ReplaceOutcome.Conflict);
 }
 
 /// <summary>Why original bytes are kept: the name of the copy says it.</summary>
-public enum QuarantineKind
+internal enum QuarantineKind
 {
     /// <summary>Unparseable, or a root or <c>mcpServers</c> that is not an object.</summary>
     Corrupt,

@@ -1,7 +1,7 @@
 namespace MoleculeGuardian.Healing;
 
 /// <summary>What to do with a protected entry that is present but differs from its canonical spec.</summary>
-public enum DriftPolicy
+internal enum DriftPolicy
 {
     /// <summary>Replace it with the canonical spec (the runtime's own self-heal does the same).</summary>
     Replace,

@@ -1,6 +1,6 @@
 namespace MoleculeGuardian.Healing;
 
-public enum HealChangeKind
+internal enum HealChangeKind
 {
     /// <summary>The root was not a JSON object; it was replaced by one. The caller quarantines the original.</summary>
     RepairedRoot,
@@ -25,7 +25,7 @@ public enum HealChangeKind
 }
 
 /// <summary>One thing a heal changed. Names only: never a value, which may be a secret.</summary>
-public readonly record struct HealChange(HealChangeKind Kind, string? Server = null)
+internal readonly record struct HealChange(HealChangeKind Kind, string? Server = null)
 {
     public override string ToString() => Server is null ? Kind.ToString() : $"{Kind}:{Server}";
 

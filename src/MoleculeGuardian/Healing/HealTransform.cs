@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace MoleculeGuardian.Healing;
 
 /// <summary>The outcome of a heal. <see cref="Document"/> is the input itself when nothing changed.</summary>
-public sealed record HealResult(JsonObject Document, IReadOnlyList<HealChange> Changes)
+internal sealed record HealResult(JsonObject Document, IReadOnlyList<HealChange> Changes)
 {
     public bool Changed => Changes.Count > 0;
 }
@@ -13,7 +13,7 @@ public sealed record HealResult(JsonObject Document, IReadOnlyList<HealChange> C
 /// Only <c>mcpServers.&lt;protected name&gt;</c> may change; every other key keeps its value and its place.
 /// The input is never mutated; a compliant document is returned as is, without a copy.
 /// </summary>
-public static class HealTransform
+internal static class HealTransform
 {
     public const string McpServersKey = "mcpServers";
 

@@ -4,7 +4,7 @@ namespace MoleculeGuardian.Hosting;
 /// Notices when the guardian keeps re-writing the file: more than <c>threshold</c> heals within a minute means
 /// another writer keeps undoing them. Says so at most once a minute.
 /// </summary>
-public sealed class FightDetector(int threshold, TimeProvider time)
+internal sealed class FightDetector(int threshold, TimeProvider time)
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Queue<DateTimeOffset> _heals = new();

@@ -12,7 +12,7 @@ using Serilog;
 namespace MoleculeGuardian.Hosting;
 
 /// <summary>Builds the guardian's host: the same code path for the binary and the integration tests.</summary>
-public static class GuardianHost
+internal static class GuardianHost
 {
     /// <summary>
     /// Configuration, lowest precedence first: appsettings.json next to the binary (never watched: the guardian

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Files;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Logging;
 using MoleculeGuardian.Watching;
 
@@ -12,18 +13,19 @@ namespace MoleculeGuardian.Hosting;
 /// <summary>
 /// The long-running guardian. Heals once in <see cref="StartAsync"/> (so "started" means "healed" and systemd's
 /// READY=1 comes after it), then serves every trigger — watch, periodic re-check, retry, settle — through one loop,
-/// one heal at a time. Triggers pass a leading-edge <see cref="Debouncer{T}"/>: a change starts a heal at once, and
-/// any number of changes during a heal cost one more heal right after it.
+/// one heal at a time. The design card's debounce acts on its leading edge and its window is the heal in flight: the
+/// triggers go through a channel that holds at most one pending heal, so a change starts a heal at once, and any
+/// number of changes during a heal cost exactly one more heal right after it.
 /// </summary>
-public sealed class GuardianService : BackgroundService
+internal sealed class GuardianService : BackgroundService
 {
     private readonly Healer _healer;
+    private readonly SettingsFileStore _store;
     private readonly GuardianOptions _options;
     private readonly PlatformAgentGate _gate;
     private readonly TimeProvider _time;
     private readonly ILogger<GuardianService> _log;
     private readonly Channel<HealTrigger> _triggers;
-    private readonly Debouncer<HealTrigger> _debouncer;
     private readonly SettingsWatcher _watcher;
     private readonly FightDetector _fight;
     private readonly ITimer _retry;
@@ -35,26 +37,32 @@ public sealed class GuardianService : BackgroundService
     private string? _lastRefusal;
     private long _healStarted;
 
-    public GuardianService(Healer healer, IOptions<GuardianOptions> options, PlatformAgentGate gate, IFileSystemCalls fs,
+    public GuardianService(Healer healer, SettingsFileStore store, IOptions<GuardianOptions> options, PlatformAgentGate gate, IFileSystemCalls fs,
         TimeProvider time, ILogger<GuardianService> log, Func<string, FileSystemWatcher>? createWatcher = null, MemoryTrimmer? trimmer = null,
         GuardianMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _healer = healer;
+        _store = store;
         _options = options.Value;
         _gate = gate;
         _time = time;
         _log = log;
 
-        // The debouncer lets at most one trigger through until the heal it started completes, so this never grows.
-        _triggers = Channel.CreateUnbounded<HealTrigger>(new UnboundedChannelOptions { SingleReader = true });
-        _debouncer = new Debouncer<HealTrigger>(trigger => _triggers.Writer.TryWrite(trigger));
+        // The coalescing: while one trigger waits, more are dropped. A heal in flight has already taken its trigger
+        // out, so the first change during it waits as the one follow-up; the rest are covered by that follow-up's read.
+        // The reason that waits is the first one, which is the one logged.
+        _triggers = Channel.CreateBounded<HealTrigger>(new BoundedChannelOptions(1)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        });
         _watcher = new SettingsWatcher(_options.SettingsPath, fs, _options, time, log,
-            signal => _debouncer.Signal(signal == WatchSignal.Changed ? HealTrigger.Watch : HealTrigger.Rescan),
+            signal => Request(signal == WatchSignal.Changed ? HealTrigger.Watch : HealTrigger.Rescan),
             createWatcher);
         _fight = new FightDetector(_options.FightThresholdPerMinute, time);
-        _retry = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _settle = time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Settle), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _retry = time.CreateTimer(_ => Request(HealTrigger.Retry), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _settle = time.CreateTimer(_ => Request(HealTrigger.Settle), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _trimmer = trimmer ?? MemoryTrimmer.ForThisProcess();
         _metrics = metrics;
     }
@@ -81,17 +89,18 @@ public sealed class GuardianService : BackgroundService
         Log.Started(_log, _options.SettingsPath, string.Join(",", _options.ProtectedServers.Keys), _options.DriftPolicy.ToString(), _options.Watch.ToString());
         RemoveStaleTemps();
 
-        // The startup heal goes first through the debouncer, and the watch is in place before it reads: a rewrite
-        // landing in between is owed a heal right after it. A torn file is given its next change or the settle delay.
-        _debouncer.Signal(HealTrigger.Startup);
+        // The startup heal is the first request, and the watch is in place before it reads: a rewrite landing in
+        // between is owed a heal right after it. A torn file is given its next change or the settle delay.
+        Request(HealTrigger.Startup);
         _watcher.Start();
+        HealReport report;
         do
         {
-            Heal(await _triggers.Reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+            report = Heal(await _triggers.Reader.ReadAsync(cancellationToken).ConfigureAwait(false));
         }
-        while (_healer.Settling);
+        while (report.Status == HealStatus.Torn);
 
-        _resync = _time.CreateTimer(_ => _debouncer.Signal(HealTrigger.Periodic), null, _options.ResyncInterval, _options.ResyncInterval);
+        _resync = _time.CreateTimer(_ => Request(HealTrigger.Periodic), null, _options.ResyncInterval, _options.ResyncInterval);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -122,6 +131,9 @@ public sealed class GuardianService : BackgroundService
             return;
         }
 
+        // What building the host and the startup heal allocated is garbage the workstation GC would keep while the
+        // guardian idles: one compacting collection, off the path to READY (this runs on the thread pool).
+        _trimmer.AfterStart();
         try
         {
             await foreach (var trigger in _triggers.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -148,21 +160,18 @@ public sealed class GuardianService : BackgroundService
         _resync?.Dispose();
     }
 
+    /// <summary>Asks for a heal: at once if none is running, else one more after it (see the constructor).</summary>
+    private void Request(HealTrigger trigger) => _triggers.Writer.TryWrite(trigger);
+
     /// <summary>One heal, synchronous: a heal never waits, so a stop always finds it finished within its I/O.</summary>
-    private void Heal(HealTrigger trigger)
+    private HealReport Heal(HealTrigger trigger)
     {
         Interlocked.Exchange(ref _healStarted, _time.GetTimestamp());
         HealReport report;
         try
         {
+            // Every exception ends inside the heal as a Failed report (counted and logged there).
             report = _healer.Heal(trigger);
-        }
-#pragma warning disable CA1031 // One failed heal must not end the guardian; the next trigger tries again.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.HealLoopFailed(_log, ex, trigger);
-            report = HealReport.Of(HealStatus.Failed, ex.Message);
         }
         finally
         {
@@ -170,17 +179,18 @@ public sealed class GuardianService : BackgroundService
         }
 
         React(report);
-        _debouncer.Completed();
-        if (!_debouncer.Running)
+        if (_triggers.Reader.Count == 0)
         {
             _trimmer.Idle();
         }
+
+        return report;
     }
 
     private void React(HealReport report)
     {
         // Torn: the next change looks again at once; this timer only covers a file that stays as it is.
-        _settle.Change(report.Status == HealStatus.Torn ? report.SettleIn ?? _options.SettleDelay : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _settle.Change(report.Status == HealStatus.Torn ? report.SettleIn!.Value : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (report.Status == HealStatus.Refused)
         {
             // Once per distinct refusal: the periodic re-check keeps looking without filling the log.
@@ -244,7 +254,7 @@ public sealed class GuardianService : BackgroundService
     {
         try
         {
-            foreach (var path in _healer.Store.RemoveStaleTemps())
+            foreach (var path in _store.RemoveStaleTemps())
             {
                 Log.StaleTempRemoved(_log, path);
             }

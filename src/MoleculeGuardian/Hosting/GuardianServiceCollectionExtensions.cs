@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
@@ -11,7 +11,7 @@ using MoleculeGuardian.Logging;
 namespace MoleculeGuardian.Hosting;
 
 /// <summary>The one registration that production and the integration tests both use.</summary>
-public static class GuardianServiceCollectionExtensions
+internal static class GuardianServiceCollectionExtensions
 {
     public static IServiceCollection AddMoleculeGuardian(this IServiceCollection services, IConfiguration configuration)
     {
@@ -41,7 +41,7 @@ public static class GuardianServiceCollectionExtensions
         });
         services.TryAddSingleton<Healer>();
         services.TryAddSingleton(sp => new GuardianService(
-            sp.GetRequiredService<Healer>(), sp.GetRequiredService<IOptions<GuardianOptions>>(), sp.GetRequiredService<PlatformAgentGate>(),
+            sp.GetRequiredService<Healer>(), sp.GetRequiredService<SettingsFileStore>(), sp.GetRequiredService<IOptions<GuardianOptions>>(), sp.GetRequiredService<PlatformAgentGate>(),
             sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GuardianService>>(),
             sp.GetService<Func<string, FileSystemWatcher>>(), sp.GetService<MemoryTrimmer>(), sp.GetService<GuardianMetrics>()));
         services.AddHostedService(sp => sp.GetRequiredService<GuardianService>());

@@ -11,20 +11,15 @@ namespace MoleculeGuardian.Hosting;
 
 /// <summary>
 /// One heal, start to end: read, judge a torn write, transform, keep a copy of anything dropped, replace. A heal
-/// never waits: a torn read ends it with <see cref="HealStatus.Torn"/>, and the caller looks again at the file's next
-/// change (or after the settle delay). Not thread-safe by design: the caller serializes heals, and the healer keeps
-/// what it needs to judge a torn write (the last bad read) from one heal to the next.
+/// never waits: a torn read ends it with <see cref="HealStatus.Torn"/> and <see cref="HealReport.SettleIn"/>, and the
+/// caller looks again at the file's next change or then. Everything a heal found is in the report it returns. Not
+/// thread-safe by design: the caller serializes heals, and the <see cref="SettleJudge"/> keeps the last bad read from
+/// one heal to the next.
 /// </summary>
-public sealed class Healer
+internal sealed class Healer
 {
     /// <summary>How often a heal re-reads after losing a race with another writer before giving up for now.</summary>
     internal const int MaxConflictRounds = 5;
-
-    /// <summary>
-    /// A file that keeps changing but never parses is not a writer mid-write but a writer of garbage: after this many
-    /// settle delays of unbroken bad reads it counts as corrupt even though it changed.
-    /// </summary>
-    internal const int MaxSettleRounds = 10;
 
     private readonly SettingsFileStore _store;
     private readonly GuardianOptions _options;
@@ -32,25 +27,19 @@ public sealed class Healer
     private readonly TimeProvider _time;
     private readonly ILogger<Healer> _log;
     private readonly GuardianMetrics _metrics;
-    private TornRead? _torn;
-    private bool _lastPresent;
-    private int _conflicts;
+    private readonly SettleJudge _settle;
 
     public Healer(SettingsFileStore store, IOptions<GuardianOptions> options, TimeProvider time, ILogger<Healer> log, GuardianMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _options = options.Value;
-        _servers = ProtectedServer.FromOptions(_options);
+        _servers = ProtectedServerSpecs.FromOptions(_options);
         _time = time;
         _log = log;
         _metrics = metrics;
+        _settle = new SettleJudge(_options.SettleDelay, time);
     }
-
-    public SettingsFileStore Store => _store;
-
-    /// <summary>True while the last heal ended on a torn (or deleted) file that has not settled yet.</summary>
-    public bool Settling => _torn is not null;
 
     /// <summary>
     /// One heal. With <paramref name="dryRun"/>, reports what it would change and touches nothing. Returns
@@ -60,21 +49,27 @@ public sealed class Healer
     public HealReport Heal(HealTrigger trigger, bool dryRun = false)
     {
         var started = _time.GetTimestamp();
-        _conflicts = 0;
         HealReport report;
         try
         {
-            report = HealCore(dryRun) with { Conflicts = _conflicts };
+            report = HealCore(dryRun);
         }
         catch (PosixException ex)
         {
             report = HealReport.Of(HealStatus.Failed, ex.Message);
             Log.IoFailed(_log, ex.Operation, ex.Path, ex.ErrnoName, ex.Message, Hint(ex));
         }
+#pragma warning disable CA1031 // Any heal that ends in an exception is a failed heal: counted, logged, and retried like one.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            report = HealReport.Of(HealStatus.Failed, ex.Message);
+            Log.HealLoopFailed(_log, ex, trigger);
+        }
 
         if (report.Status != HealStatus.Torn)
         {
-            _torn = null;
+            _settle.Clear();
         }
 
         var elapsed = _time.GetElapsedTime(started);
@@ -109,129 +104,119 @@ public sealed class Healer
         while (report.Status == HealStatus.Torn)
         {
             // Stryker disable once Boolean : ConfigureAwait(true) is the same here: the guardian has no synchronization context
-            await Task.Delay(report.SettleIn ?? _options.SettleDelay, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(report.SettleIn!.Value, _time, cancellationToken).ConfigureAwait(false);
             report = Heal(trigger, dryRun);
         }
 
         return report;
     }
 
+    /// <summary>Heals from a fresh read until a round does not lose the race to another writer; the report says how many did.</summary>
     private HealReport HealCore(bool dryRun)
     {
-        for (var round = 0; round < MaxConflictRounds; round++)
+        for (var round = 1; round <= MaxConflictRounds; round++)
         {
             using var read = _store.Read();
-            switch (read.Status)
+            if (HealFrom(read, dryRun) is { } report)
             {
-                case ReadStatus.DirectoryMissing:
-                    return HealReport.Of(HealStatus.DirectoryMissing);
-                case ReadStatus.Refused:
-                    return HealReport.Of(HealStatus.Refused, read.Reason);
+                return report with { Conflicts = round - 1 };
             }
 
-            var wasPresent = _lastPresent;
-            _lastPresent = read.Status == ReadStatus.Present;
-            JsonNode? document = null;
-            string? corrupt = null;
-            // Stryker disable once Boolean : read only for a file that was present, and TryParse always sets it then
-            var duplicateKeys = false;
-            if (read.Status == ReadStatus.Present && !SettingsJson.TryParse(read.Bytes, out document, out var problem, out duplicateKeys))
-            {
-                if (Settle(read, problem) is { } torn)
-                {
-                    return torn;
-                }
-
-                corrupt = problem;
-            }
-            else if (read.Status == ReadStatus.Absent && (wasPresent || _torn is not null) && Settle(read, "missing") is { } gone)
-            {
-                // Deleted since the last read: a tree being removed or restored (rm -rf, rsync --delete). A file put
-                // back at once would make that removal's rmdir fail; if it stays missing, the settle delay recreates
-                // it. A file that was not there to begin with is created at once.
-                return gone;
-            }
-
-            var result = HealTransform.HealInPlace(document, _servers, _options.DriftPolicy);
-            if (!result.Changed)
-            {
-                return HealReport.Of(HealStatus.NoChange);
-            }
-
-            // The transform only sees "no usable root"; the healer knows whether there was no file or a corrupt one.
-            HealChangeKind? rootKind = read.Status == ReadStatus.Absent ? HealChangeKind.CreatedFile
-                : corrupt is not null ? HealChangeKind.RepairedCorruptFile : null;
-            var changes = rootKind is { } kindOfRoot
-                ? [new HealChange(kindOfRoot), .. result.Changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)]
-                : result.Changes;
-            var content = SettingsJson.Serialize(result.Document);
-            if (_store.OwnerRefusal(read) is { } notOurs)
-            {
-                return HealReport.Of(HealStatus.Refused, notOurs);
-            }
-
-            if (dryRun)
-            {
-                return new HealReport(HealStatus.Healed, changes, Bytes: content.Length);
-            }
-
-            string? quarantined = null;
-            if (read.Status == ReadStatus.Present && (corrupt is not null || duplicateKeys || result.Changes.Any(c => c.DropsContent)))
-            {
-                var kind = corrupt is not null || result.Changes.Any(c => c.Kind is HealChangeKind.RepairedRoot or HealChangeKind.RepairedMcpServers)
-                    ? QuarantineKind.Corrupt : QuarantineKind.Replaced;
-                quarantined = _store.Quarantine(read, kind, _options.KeepQuarantined);
-                Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes), read.Bytes.Length);
-            }
-
-            var replaced = _store.Replace(read, content);
-            if (replaced.Outcome == ReplaceOutcome.Replaced)
-            {
-                _lastPresent = true;
-                return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read, replaced.RenamedAt));
-            }
-
-            if (replaced.Outcome == ReplaceOutcome.Refused)
-            {
-                return HealReport.Of(HealStatus.Refused, replaced.Reason);
-            }
-
-            _conflicts++;
             _metrics.Conflict();
-            Log.WriteConflict(_log, round + 1);
+            Log.WriteConflict(_log, round);
         }
 
-        return HealReport.Of(HealStatus.Conflict, "the file kept changing under the heal");
+        return HealReport.Of(HealStatus.Conflict, "the file kept changing under the heal") with { Conflicts = MaxConflictRounds };
     }
 
-    /// <summary>
-    /// Judges a bad read (empty, unparseable or missing). The runtime's writers truncate, then write, so a bad read is
-    /// first another writer mid-operation: null (go ahead and repair) only when the file stayed bad and unchanged for
-    /// the settle delay, or never stopped being bad for <see cref="MaxSettleRounds"/> of them; otherwise the Torn
-    /// report that ends this heal.
-    /// </summary>
-    private HealReport? Settle(SettingsRead read, string problem)
+    /// <summary>One round: the report, or null when another writer changed the file between the read and the replace.</summary>
+    private HealReport? HealFrom(SettingsRead read, bool dryRun)
     {
-        var now = _time.GetTimestamp();
-        if (_torn is { } seen && seen.Read.Status == read.Status && seen.Read.Stat?.Fingerprint == read.Stat?.Fingerprint
-            && seen.Read.Bytes.AsSpan().SequenceEqual(read.Bytes))
+        switch (read.Status)
         {
-            var waited = _time.GetElapsedTime(seen.Since, now);
-            return waited >= _options.SettleDelay ? null : Torn(_options.SettleDelay - waited);
+            case ReadStatus.DirectoryMissing:
+                return HealReport.Of(HealStatus.DirectoryMissing);
+            case ReadStatus.Refused:
+                return HealReport.Of(HealStatus.Refused, read.Reason);
         }
 
-        var badSince = _torn?.BadSince ?? now;
-        if (_time.GetElapsedTime(badSince, now) >= _options.SettleDelay * MaxSettleRounds)
+        var wasThere = _settle.WasThere(read.Status);
+        JsonNode? document = null;
+        string? corrupt = null;
+        // Stryker disable once Boolean : read only for a file that was present, and TryParse always sets it then
+        var duplicateKeys = false;
+        if (read.Status == ReadStatus.Present && !SettingsJson.TryParse(read.Bytes, out document, out var problem, out duplicateKeys))
+        {
+            if (Settle(read, problem) is { } torn)
+            {
+                return torn;
+            }
+
+            corrupt = problem;
+        }
+        else if (read.Status == ReadStatus.Absent && wasThere && Settle(read, "missing") is { } gone)
+        {
+            return gone;
+        }
+
+        var result = HealTransform.HealInPlace(document, _servers, _options.DriftPolicy);
+        if (!result.Changed)
+        {
+            return HealReport.Of(HealStatus.NoChange);
+        }
+
+        // The transform only sees "no usable root"; the healer knows whether there was no file or a corrupt one.
+        HealChangeKind? rootKind = read.Status == ReadStatus.Absent ? HealChangeKind.CreatedFile
+            : corrupt is not null ? HealChangeKind.RepairedCorruptFile : null;
+        var changes = rootKind is { } kindOfRoot
+            ? [new HealChange(kindOfRoot), .. result.Changes.Where(c => c.Kind != HealChangeKind.RepairedRoot)]
+            : result.Changes;
+        var content = SettingsJson.Serialize(result.Document);
+        if (_store.OwnerRefusal(read) is { } notOurs)
+        {
+            return HealReport.Of(HealStatus.Refused, notOurs);
+        }
+
+        if (dryRun)
+        {
+            return new HealReport(HealStatus.Healed, changes, Bytes: content.Length);
+        }
+
+        string? quarantined = null;
+        if (read.Status == ReadStatus.Present && (corrupt is not null || duplicateKeys || result.Changes.Any(c => c.DropsContent)))
+        {
+            var kind = corrupt is not null || result.Changes.Any(c => c.Kind is HealChangeKind.RepairedRoot or HealChangeKind.RepairedMcpServers)
+                ? QuarantineKind.Corrupt : QuarantineKind.Replaced;
+            quarantined = _store.Quarantine(read, kind, _options.KeepQuarantined);
+            Log.Quarantined(_log, quarantined, corrupt ?? ShapeReason(result.Changes), read.Bytes.Length);
+        }
+
+        var replaced = _store.Replace(read, content);
+        if (replaced.Outcome == ReplaceOutcome.Replaced)
+        {
+            _settle.Wrote();
+            return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read, replaced.RenamedAt));
+        }
+
+        return replaced.Outcome == ReplaceOutcome.Refused ? HealReport.Of(HealStatus.Refused, replaced.Reason) : null;
+    }
+
+    /// <summary>The judge's verdict on a bad read: null to repair now, or the Torn report that ends this heal.</summary>
+    private HealReport? Settle(SettingsRead read, string problem)
+    {
+        var verdict = _settle.Judge(read);
+        if (verdict.Repair)
         {
             return null;
         }
 
-        _torn = new TornRead(read, now, badSince);
-        Log.TornRead(_log, problem, read.Bytes.Length, _options.SettleDelay.TotalMilliseconds);
-        return Torn(_options.SettleDelay);
-    }
+        if (verdict.FirstSeen)
+        {
+            Log.TornRead(_log, problem, read.Bytes.Length, verdict.SettleIn.TotalMilliseconds);
+        }
 
-    private static HealReport Torn(TimeSpan settleIn) => new(HealStatus.Torn, [], SettleIn: settleIn);
+        return new HealReport(HealStatus.Torn, [], SettleIn: verdict.SettleIn);
+    }
 
     /// <summary>
     /// From the replaced file's last modification (the write that evicted the entry) to our rename. The kernel stamps
@@ -247,9 +232,6 @@ public sealed class Healer
         var modified = DateTimeOffset.UnixEpoch.AddTicks(stat.MtimeNs / 100);
         return TimeSpan.FromTicks(Math.Max(0, (renamed - modified).Ticks));
     }
-
-    /// <summary>The last bad read: when it was first seen as it is, and since when every read has been bad.</summary>
-    private sealed record TornRead(SettingsRead Read, long Since, long BadSince);
 
     /// <summary>Why bytes were dropped, when the file parsed: a quarantine without such a change is the repeated-keys case.</summary>
     private static string ShapeReason(IReadOnlyList<HealChange> changes) =>

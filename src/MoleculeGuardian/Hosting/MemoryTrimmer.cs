@@ -7,7 +7,7 @@ namespace MoleculeGuardian.Hosting;
 /// <see cref="DefaultThreshold"/> bytes were allocated since the last trim, one aggressive collection hands the free
 /// memory back to the OS: about a millisecond for this heap, once every few dozen reads.
 /// </summary>
-public sealed class MemoryTrimmer
+internal sealed class MemoryTrimmer
 {
     public const long DefaultThreshold = 1 << 20;
 
@@ -31,6 +31,16 @@ public sealed class MemoryTrimmer
         () => GC.GetTotalAllocatedBytes(),
         () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true),
         DefaultThreshold);
+
+    /// <summary>
+    /// The guardian has started: what the host and the startup heal allocated is garbage now, a few MiB the GC would
+    /// otherwise keep for as long as the guardian idles. One collection gives it back.
+    /// </summary>
+    public void AfterStart()
+    {
+        _trimmedAt = _allocatedBytes();
+        _collect();
+    }
 
     /// <summary>The heal loop has nothing to do: trims if enough was allocated since the last time. True if it did.</summary>
     public bool Idle()

@@ -1,7 +1,7 @@
 namespace MoleculeGuardian.Hosting;
 
 /// <summary>The guardian protects only on the baked platform-agent image, decided exactly as the runtime decides.</summary>
-public sealed class PlatformAgentGate(bool enabled)
+internal sealed class PlatformAgentGate(bool enabled)
 {
     public const string Variable = "MOLECULE_PLATFORM_AGENT_IMAGE_BAKED";
 

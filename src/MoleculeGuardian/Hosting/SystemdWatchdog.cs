@@ -1,6 +1,6 @@
 using System.Globalization;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Hosting;
 
 namespace MoleculeGuardian.Hosting;
 
@@ -8,7 +8,7 @@ namespace MoleculeGuardian.Hosting;
 /// Sends WATCHDOG=1 at half the interval systemd asks for (WatchdogSec= sets WATCHDOG_USEC), but only while the
 /// heal loop is responsive: a heal wedged for longer than the interval stops the pings and systemd restarts us.
 /// </summary>
-public sealed class SystemdWatchdog(ISystemdNotifier? notifier, GuardianService guardian, TimeProvider time) : BackgroundService
+internal sealed class SystemdWatchdog(ISystemdNotifier? notifier, GuardianService guardian, TimeProvider time) : BackgroundService
 {
     /// <summary>The watchdog interval systemd asked for, or null when it asked for none (or for another process).</summary>
     public static TimeSpan? Interval(string? usec, string? pid, int ownPid)

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.Unicode;
+using System.Text;
 
 namespace MoleculeGuardian.Json;
 
@@ -12,7 +12,7 @@ namespace MoleculeGuardian.Json;
 /// first one's place; a UTF-8 BOM is accepted) and writes it the way <c>json.dumps(indent=2) + "\n"</c> does,
 /// so a file that round-trips through both is byte-identical and neither side rewrites the other's output.
 /// </summary>
-public static class SettingsJson
+internal static class SettingsJson
 {
     /// <summary>Deeper than any real settings file, shallow enough that recursion is safe.</summary>
     public const int MaxDepth = 512;

@@ -4,7 +4,7 @@ namespace MoleculeGuardian.Logging;
 /// Every event the guardian logs, with its stable id. Ids are never reused or renumbered:
 /// a retired event keeps its number, commented out. The README lists them all.
 /// </summary>
-public enum GuardianEvent
+internal enum GuardianEvent
 {
     Started = 1,
     GateIdle = 2,

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using MoleculeGuardian.Healing;
-using MoleculeGuardian.Hosting;
 
 namespace MoleculeGuardian.Logging;
 
@@ -10,7 +9,7 @@ namespace MoleculeGuardian.Logging;
 /// OpenTelemetry's naming guidelines: durations in seconds, counters in <c>{thing}</c> units, namespaced attributes
 /// with snake_case values (README, "Exporting metrics").
 /// </summary>
-public sealed class GuardianMetrics : IDisposable
+internal sealed class GuardianMetrics : IDisposable
 {
     public const string MeterName = "MoleculeGuardian";
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Healing;
 
 namespace MoleculeGuardian.Logging;
 
@@ -86,7 +86,7 @@ internal static partial class Log
     public static partial void Stopping(ILogger logger);
 
     [LoggerMessage(EventId = (int)GuardianEvent.HealLoopFailed, EventName = nameof(GuardianEvent.HealLoopFailed), Level = LogLevel.Error,
-        Message = "A heal failed unexpectedly ({Trigger}); the guardian keeps running")]
+        Message = "A heal failed unexpectedly ({Trigger}); it counts as a failed heal and is retried like one")]
     public static partial void HealLoopFailed(ILogger logger, Exception exception, HealTrigger trigger);
 
     [LoggerMessage(EventId = (int)GuardianEvent.ConfigurationInvalid, EventName = nameof(GuardianEvent.ConfigurationInvalid), Level = LogLevel.Critical,

@@ -14,7 +14,7 @@ namespace MoleculeGuardian.Telemetry;
 /// only. Nothing here is registered unless <see cref="IsConfigured"/> says so, and only for <c>run</c>: without an
 /// endpoint there is no exporter, no reader thread and no socket.
 /// </summary>
-public static class MetricsExport
+internal static class MetricsExport
 {
     public const string DefaultServiceName = "molecule-guardian";
 

@@ -12,7 +12,7 @@ namespace MoleculeGuardian.Watching;
 /// watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a rescan. When events cannot be had,
 /// the same probe polls the file's stat fingerprint instead.
 /// </summary>
-public sealed class SettingsWatcher : IDisposable
+internal sealed class SettingsWatcher : IDisposable
 {
     private readonly string _directory;
     private readonly string _fileName;
@@ -332,7 +332,7 @@ public sealed class SettingsWatcher : IDisposable
     }
 }
 
-public enum WatchState
+internal enum WatchState
 {
     Stopped,
     Events,

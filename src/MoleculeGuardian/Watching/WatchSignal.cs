@@ -1,8 +1,8 @@
 namespace MoleculeGuardian.Watching;
 
-public enum WatchSignal
+internal enum WatchSignal
 {
-    /// <summary>The settings file was written, created, deleted or renamed: debounce, then heal.</summary>
+    /// <summary>The settings file was written, created, deleted or renamed: heal (at once, or right after the heal in flight).</summary>
     Changed,
 
     /// <summary>Events may have been lost (error, overflow, new directory): heal now.</summary>

@@ -338,9 +338,9 @@ public sealed class GuardianOptionsValidatorTests
     {
         var options = Bind();
 
-        var server = Assert.Single(ProtectedServer.FromOptions(options));
+        var server = Assert.Single(ProtectedServerSpecs.FromOptions(options));
         Assert.Equal("molecule-platform", server.Name);
-        Assert.True(JsonNode.DeepEquals(ProtectedServer.ManagementDefault().Spec, server.Spec));
+        Assert.True(JsonNode.DeepEquals(ProtectedServerSpecs.ManagementDefault().Spec, server.Spec));
     }
 
     [Fact]
@@ -348,7 +348,7 @@ public sealed class GuardianOptionsValidatorTests
     {
         var options = Bind(("Guardian:ProtectedServers:mine:Command", "my-mcp"), ("Guardian:ProtectedServers:mine:Args:0", "--x"));
 
-        var server = Assert.Single(ProtectedServer.FromOptions(options));
+        var server = Assert.Single(ProtectedServerSpecs.FromOptions(options));
         Assert.Equal("mine", server.Name);
         Assert.Equal("""{"command":"my-mcp","args":["--x"]}""", server.Spec.ToJsonString());
     }
@@ -367,10 +367,10 @@ public sealed class GuardianOptionsValidatorTests
                 $"appsettings.json Guardian:{property.Name} = {property.GetValue(fromFile)}, code default = {property.GetValue(defaults)}");
         }
 
-        var fileServers = ProtectedServer.FromOptions(fromFile);
-        var defaultServers = ProtectedServer.FromOptions(defaults);
+        var fileServers = ProtectedServerSpecs.FromOptions(fromFile);
+        var defaultServers = ProtectedServerSpecs.FromOptions(defaults);
         Assert.Equal(defaultServers.Select(s => s.Name), fileServers.Select(s => s.Name));
-        Assert.Equal(ProtectedServer.ManagementDefault().Spec.ToJsonString(), Assert.Single(fileServers).Spec.ToJsonString());
+        Assert.Equal(ProtectedServerSpecs.ManagementDefault().Spec.ToJsonString(), Assert.Single(fileServers).Spec.ToJsonString());
         Assert.True(new GuardianOptionsValidator().Validate(null, fromFile).Succeeded);
     }
 

@@ -22,9 +22,9 @@ public sealed class RenameFallbackTests : IDisposable
     }
 
     /// <summary>Each mode the store uses, with each errno its filter takes for "not supported here".</summary>
-    public static TheoryData<RenameMode, int> Unsupported()
+    public static TheoryData<object, int> Unsupported()
     {
-        var data = new TheoryData<RenameMode, int>();
+        var data = new TheoryData<object, int>();
         foreach (var mode in new[] { RenameMode.Exchange, RenameMode.NoReplace })
         {
             foreach (var errno in new[] { Errno.EINVAL, Errno.ENOSYS, Errno.EOPNOTSUPP })
@@ -40,8 +40,9 @@ public sealed class RenameFallbackTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Unsupported))]
-    public void Replace_ModeUnsupported_ReplacedByPlainRenameAndDirectoryFlushed(RenameMode mode, int errno)
+    public void Replace_ModeUnsupported_ReplacedByPlainRenameAndDirectoryFlushed(object modeValue, int errno)
     {
+        var mode = (RenameMode)modeValue;
         var (store, fs) = Arrange(mode, errno);
 
         var outcome = store.Replace(store.Read(), Healed).Outcome;
@@ -55,8 +56,9 @@ public sealed class RenameFallbackTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Unsupported))]
-    public void Replace_ModeUnsupportedAndWriterActedAfterTheRead_ConflictAndWriterContentIntact(RenameMode mode, int errno)
+    public void Replace_ModeUnsupportedAndWriterActedAfterTheRead_ConflictAndWriterContentIntact(object modeValue, int errno)
     {
+        var mode = (RenameMode)modeValue;
         // Nothing shows what a plain rename displaced: the fingerprint check (or the look for a new file) must stop it.
         var (store, fs) = Arrange(mode, errno);
         var read = store.Read();
@@ -73,8 +75,9 @@ public sealed class RenameFallbackTests : IDisposable
     [Theory]
     [InlineData(RenameMode.Exchange)]
     [InlineData(RenameMode.NoReplace)]
-    public void Replace_ModeFailsWithAnotherErrno_ThrowsAndNoPlainRename(RenameMode mode)
+    public void Replace_ModeFailsWithAnotherErrno_ThrowsAndNoPlainRename(object modeValue)
     {
+        var mode = (RenameMode)modeValue;
         // Only "not supported" falls back; an I/O error is an error, not a reason to rename without the check.
         var (store, fs) = Arrange(mode, Errno.EIO);
         var before = File.Exists(_path) ? File.ReadAllBytes(_path) : null;

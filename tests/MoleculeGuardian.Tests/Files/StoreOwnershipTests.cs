@@ -5,6 +5,7 @@ using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 using MoleculeGuardian.Tests.Support;
 using static MoleculeGuardian.Tests.Files.StoreContents;
+using MoleculeGuardian.Healing;
 
 namespace MoleculeGuardian.Tests.Files;
 

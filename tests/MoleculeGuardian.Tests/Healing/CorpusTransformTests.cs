@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 using MoleculeGuardian.Tests.Support;
@@ -8,7 +9,7 @@ namespace MoleculeGuardian.Tests.Healing;
 
 public sealed class CorpusTransformTests
 {
-    private static readonly ProtectedServer Management = ProtectedServer.ManagementDefault();
+    private static readonly ProtectedServer Management = ProtectedServerSpecs.ManagementDefault();
     private static readonly IReadOnlyList<ProtectedServer> Servers = [Management];
 
     public static TheoryData<string> Files() => Corpus.Files();
@@ -156,8 +157,9 @@ public sealed class CorpusTransformTests
     [InlineData("root-number.json", HealChangeKind.RepairedRoot)]
     [InlineData("root-null.json", HealChangeKind.RepairedRoot)]
     [InlineData("root-true.json", HealChangeKind.RepairedRoot)]
-    public void Heal_ShapedCorpusFile_ReportsTheExpectedFirstChange(string name, HealChangeKind kind)
+    public void Heal_ShapedCorpusFile_ReportsTheExpectedFirstChange(string name, object kindValue)
     {
+        var kind = (HealChangeKind)kindValue;
         var result = HealTransform.Heal(Corpus.TryParse(Corpus.Read(name)), Servers, DriftPolicy.Replace);
 
         Assert.Equal(kind, result.Changes[0].Kind);

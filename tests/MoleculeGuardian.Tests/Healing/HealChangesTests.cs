@@ -11,7 +11,7 @@ namespace MoleculeGuardian.Tests.Healing;
 public sealed class HealChangesTests
 {
     private static readonly IReadOnlyList<ProtectedServer> Two =
-        [ProtectedServer.ManagementDefault(), ProtectedServer.From("second", new ProtectedServerOptions { Command = "s" })];
+        [ProtectedServerSpecs.ManagementDefault(), ProtectedServerSpecs.From("second", new ProtectedServerOptions { Command = "s" })];
 
     public static TheoryData<string, string> Shapes() => new()
     {
@@ -82,8 +82,8 @@ public sealed class HealChangesTests
     [InlineData(HealChangeKind.AddedEntry, false)]
     [InlineData(HealChangeKind.CreatedFile, false)]
     [InlineData(HealChangeKind.RepairedCorruptFile, false)]
-    public void DropsContent_EachKind_TrueOnlyWhereBytesAreNotCarriedOver(HealChangeKind kind, bool drops) =>
-        Assert.Equal(drops, new HealChange(kind, "x").DropsContent);
+    public void DropsContent_EachKind_TrueOnlyWhereBytesAreNotCarriedOver(object kindValue, bool drops) =>
+        Assert.Equal(drops, new HealChange((HealChangeKind)kindValue, "x").DropsContent);
 
     [Fact]
     public void ToString_WithAndWithoutServer_NamesKindAndServerOnly()
@@ -97,14 +97,14 @@ public sealed class HealChangesTests
     {
         Assert.Throws<ArgumentException>(() => new ProtectedServer("", new JsonObject()));
         Assert.Throws<ArgumentNullException>(() => new ProtectedServer("x", null!));
-        Assert.Throws<ArgumentNullException>(() => ProtectedServer.From("x", null!));
-        Assert.Throws<ArgumentNullException>(() => ProtectedServer.FromOptions(null!));
+        Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.From("x", null!));
+        Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.FromOptions(null!));
     }
 
     [Fact]
     public void From_EmptyMembers_AreOmitted()
     {
-        var spec = ProtectedServer.From("bare", new ProtectedServerOptions { Type = "", Command = "", Url = "" }).Spec;
+        var spec = ProtectedServerSpecs.From("bare", new ProtectedServerOptions { Type = "", Command = "", Url = "" }).Spec;
 
         Assert.Equal("{}", spec.ToJsonString());
     }
@@ -112,7 +112,7 @@ public sealed class HealChangesTests
     [Fact]
     public void From_EveryMember_InTheRuntimesKeyOrder()
     {
-        var spec = ProtectedServer.From("full", new ProtectedServerOptions
+        var spec = ProtectedServerSpecs.From("full", new ProtectedServerOptions
         {
             Url = "https://u",
             Headers = new Dictionary<string, string>(StringComparer.Ordinal) { ["H"] = "h" },

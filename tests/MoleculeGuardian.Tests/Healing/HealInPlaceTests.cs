@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CsCheck;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 
@@ -8,7 +9,7 @@ namespace MoleculeGuardian.Tests.Healing;
 /// <summary>The in-place heal is the pure heal without the copy: same changes, same bytes, on the caller's document.</summary>
 public sealed class HealInPlaceTests
 {
-    private static readonly IReadOnlyList<ProtectedServer> Servers = [ProtectedServer.ManagementDefault()];
+    private static readonly IReadOnlyList<ProtectedServer> Servers = [ProtectedServerSpecs.ManagementDefault()];
 
     private static byte[] Bytes(JsonNode? node) => SettingsJson.Serialize(node);
 

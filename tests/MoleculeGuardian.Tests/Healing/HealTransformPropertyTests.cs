@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using CsCheck;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 using MoleculeGuardian.Tests.Support;
@@ -12,7 +13,7 @@ public sealed class HealTransformPropertyTests
 {
     private const long Iterations = 400;
     private const string Protected = "molecule-platform";
-    private static readonly ProtectedServer Management = ProtectedServer.ManagementDefault();
+    private static readonly ProtectedServer Management = ProtectedServerSpecs.ManagementDefault();
     private static readonly IReadOnlyList<ProtectedServer> Servers = [Management];
 
     private static readonly string[] NumberTexts =

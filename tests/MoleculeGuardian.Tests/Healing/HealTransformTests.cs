@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
@@ -9,7 +9,7 @@ namespace MoleculeGuardian.Tests.Healing;
 public sealed class HealTransformTests
 {
     private const string Canonical = """{"command": "molecule-platform-mcp", "env": {"MOLECULE_MCP_MODE": "management"}}""";
-    private static readonly IReadOnlyList<ProtectedServer> Management = [ProtectedServer.ManagementDefault()];
+    private static readonly IReadOnlyList<ProtectedServer> Management = [ProtectedServerSpecs.ManagementDefault()];
 
     private static JsonNode? Parse(string json)
     {
@@ -27,7 +27,7 @@ public sealed class HealTransformTests
     [Fact]
     public void ManagementDefault_Always_IsTheRuntimesSelfHealSpecByteForByte()
     {
-        var spec = ProtectedServer.ManagementDefault();
+        var spec = ProtectedServerSpecs.ManagementDefault();
         Assert.Equal("molecule-platform", spec.Name);
         Assert.Equal("{\n  \"command\": \"molecule-platform-mcp\",\n  \"env\": {\n    \"MOLECULE_MCP_MODE\": \"management\"\n  }\n}\n", Text(spec.Spec));
     }
@@ -301,13 +301,13 @@ public sealed class HealTransformTests
         }
 
         Assert.Equal(before, Text(file));
-        Assert.Equal("management", (string?)ProtectedServer.ManagementDefault().Spec["env"]!["MOLECULE_MCP_MODE"]);
+        Assert.Equal("management", (string?)ProtectedServerSpecs.ManagementDefault().Spec["env"]!["MOLECULE_MCP_MODE"]);
     }
 
     [Fact]
     public void Heal_SharedSpecInstance_IsNeverMutatedOrAliased()
     {
-        var spec = ProtectedServer.ManagementDefault();
+        var spec = ProtectedServerSpecs.ManagementDefault();
         var first = HealTransform.Heal(Parse("{}"), [spec], DriftPolicy.Replace).Document;
         Servers(first)["molecule-platform"]!["command"] = "tampered";
 
@@ -331,14 +331,14 @@ public sealed class HealTransformTests
     [Fact]
     public void Heal_MultipleProtectedServers_HandlesEachIndependently()
     {
-        var http = ProtectedServer.From("http-one", new ProtectedServerOptions
+        var http = ProtectedServerSpecs.From("http-one", new ProtectedServerOptions
         {
             Type = "http",
             Url = "https://example.com/mcp",
             Headers = new Dictionary<string, string>(StringComparer.Ordinal) { ["X-Org"] = "o" },
         });
-        var cmd = ProtectedServer.From("cmd-two", new ProtectedServerOptions { Command = "tool", Args = ["--a", "b"] });
-        IReadOnlyList<ProtectedServer> servers = [ProtectedServer.ManagementDefault(), http, cmd];
+        var cmd = ProtectedServerSpecs.From("cmd-two", new ProtectedServerOptions { Command = "tool", Args = ["--a", "b"] });
+        IReadOnlyList<ProtectedServer> servers = [ProtectedServerSpecs.ManagementDefault(), http, cmd];
         var file = Parse("""{"mcpServers": {"cmd-two": {"command": "tool", "args": ["--a", "b"]}, "http-one": {"type": "http", "url": "https://evil"}}}""");
 
         var result = HealTransform.Heal(file, servers, DriftPolicy.Replace);
@@ -361,7 +361,7 @@ public sealed class HealTransformTests
     public void Heal_McpServersMissingWithSeveralServers_AddsAllInConfiguredOrder()
     {
         IReadOnlyList<ProtectedServer> servers =
-            [ProtectedServer.From("b", new ProtectedServerOptions { Command = "b" }), ProtectedServer.From("a", new ProtectedServerOptions { Command = "a" })];
+            [ProtectedServerSpecs.From("b", new ProtectedServerOptions { Command = "b" }), ProtectedServerSpecs.From("a", new ProtectedServerOptions { Command = "a" })];
 
         var result = HealTransform.Heal(Parse("{}"), servers, DriftPolicy.Replace);
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Json;
@@ -12,7 +13,7 @@ namespace MoleculeGuardian.Tests.Hosting;
 public sealed class HealerCorpusTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-    private static readonly IReadOnlyList<ProtectedServer> Servers = [ProtectedServer.ManagementDefault()];
+    private static readonly IReadOnlyList<ProtectedServer> Servers = [ProtectedServerSpecs.ManagementDefault()];
     private const string CanonicalEntry = """{"command":"molecule-platform-mcp","env":{"MOLECULE_MCP_MODE":"management"}}""";
 
     public static TheoryData<string> Files() => Corpus.Files();

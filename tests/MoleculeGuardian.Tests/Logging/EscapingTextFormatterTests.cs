@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Logging;
 using Serilog.Extensions.Logging;
 

@@ -1,3 +1,4 @@
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 
@@ -43,7 +44,7 @@ internal static class SettingsFiles
         try
         {
             return SettingsJson.TryParse(File.ReadAllBytes(path), out var doc, out _)
-                && HealTransform.Complies(doc, [ProtectedServer.ManagementDefault()], DriftPolicy.Replace);
+                && HealTransform.Complies(doc, [ProtectedServerSpecs.ManagementDefault()], DriftPolicy.Replace);
         }
         catch (IOException)
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using MoleculeGuardian.Healing;
-using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 
 namespace MoleculeGuardian.Tests.Telemetry;
@@ -50,8 +49,9 @@ public sealed class GuardianMetricsTests : IDisposable
     [InlineData(HealStatus.Failed, 0)]
     [InlineData(HealStatus.Refused, 0)]
     [InlineData(HealStatus.DirectoryMissing, 0)]
-    public void Compliance_AfterAHeal_IsWhatThatHealFound(HealStatus status, int expected)
+    public void Compliance_AfterAHeal_IsWhatThatHealFound(object statusValue, int expected)
     {
+        var status = (HealStatus)statusValue;
         _metrics.Record(HealReport.Of(status), TimeSpan.FromMilliseconds(1));
 
         Assert.Equal(expected, Observe());

@@ -1,8 +1,6 @@
-using MoleculeGuardian.Healing;
+namespace MoleculeGuardian.Healing;
 
-namespace MoleculeGuardian.Hosting;
-
-public enum HealStatus
+internal enum HealStatus
 {
     /// <summary>Already compliant: nothing written.</summary>
     NoChange,
@@ -42,7 +40,7 @@ public enum HealStatus
 /// </param>
 /// <param name="SettleIn">For <see cref="HealStatus.Torn"/>: when to look again if the file does not change first.</param>
 /// <param name="Conflicts">How many times this heal had a write to make and lost the race to another writer.</param>
-public sealed record HealReport(HealStatus Status, IReadOnlyList<HealChange> Changes, string? Quarantined = null, string? Detail = null, int Bytes = 0,
+internal sealed record HealReport(HealStatus Status, IReadOnlyList<HealChange> Changes, string? Quarantined = null, string? Detail = null, int Bytes = 0,
     TimeSpan? AbsentFor = null, TimeSpan? SettleIn = null, int Conflicts = 0)
 {
     public static HealReport Of(HealStatus status, string? detail = null) => new(status, [], Detail: detail);

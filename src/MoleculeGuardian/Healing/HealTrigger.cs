@@ -1,7 +1,7 @@
-namespace MoleculeGuardian.Hosting;
+namespace MoleculeGuardian.Healing;
 
 /// <summary>Why a heal ran. Logged with every heal.</summary>
-public enum HealTrigger
+internal enum HealTrigger
 {
     Startup,
     Watch,
