@@ -61,11 +61,19 @@ public sealed class DeployEnvironment : IAsyncLifetime
             return prebuilt;
         }
 
+        // The shipped pair, as deploy/README.md publishes it: the guardian without the exporter, and with it.
+        await PublishOneAsync(output + "-otel");
+        await PublishOneAsync(output, "-p:MetricsExport=false");
+        File.Copy(Path.Combine(output + "-otel", "molecule-guardian"), Path.Combine(output, "molecule-guardian-otel"), overwrite: true);
+        return output;
+    }
+
+    private static async Task PublishOneAsync(string output, params string[] properties)
+    {
         using var publish = ProcessRunner.Start("dotnet",
-            ["publish", RepoPaths.Of("src", "MoleculeGuardian"), "-c", "Release", "-r", "linux-x64", "-o", output]);
+            ["publish", RepoPaths.Of("src", "MoleculeGuardian"), "-c", "Release", "-r", "linux-x64", "-o", output, .. properties]);
         var exitCode = await publish.WaitForExitAsync(TimeSpan.FromMinutes(10));
         Assert.True(exitCode == 0, $"dotnet publish exited {exitCode} (Native AOT needs clang and zlib1g-dev):\n{publish.Output}");
-        return output;
     }
 
     /// <summary>

@@ -68,6 +68,7 @@ public sealed partial class SidecarTests(DeployEnvironment environment, ITestOut
         Assert.True(guardians.Count == 1 && guardians[0].Uid == "1000", $"guardian processes (pid, uid): {string.Join(", ", guardians)}");
         Assert.Equal((1000, 1000), OwnerOf(HostSettings));
         Assert.Equal((1000, 1000), OwnerOf(Path.Combine(_configs, "prompts", "system.md")));
+        Assert.Equal("/opt/molecule-guardian/molecule-guardian", await ExecutableOfAsync(guardians[0].Pid));
         output.WriteLine($"{start}; guardian pid {guardians[0].Pid} runs as uid {guardians[0].Uid}");
     }
 
@@ -266,7 +267,8 @@ public sealed partial class SidecarTests(DeployEnvironment environment, ITestOut
 
         var pids = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
             .Select(line => line.Trim().Split(' ', 2))
-            .Where(fields => fields.Length == 2 && fields[1].Contains("molecule-guardian run", StringComparison.Ordinal))
+            .Where(fields => fields.Length == 2 && (fields[1].Contains("molecule-guardian run", StringComparison.Ordinal)
+                || fields[1].Contains("molecule-guardian-otel run", StringComparison.Ordinal)))
             .Select(fields => fields[0])
             .ToList();
         var result = new List<(string Pid, string Uid)>();

@@ -151,6 +151,7 @@ public sealed class SystemdUnitTests(DeployEnvironment environment, ITestOutputH
             const UnixFileMode File644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
             const UnixFileMode Exec755 = File644 | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
             await AddAsync(writer, Path.Combine(published, "molecule-guardian"), "opt/molecule-guardian/molecule-guardian", Exec755);
+            await AddAsync(writer, Path.Combine(published, "molecule-guardian-otel"), "opt/molecule-guardian/molecule-guardian-otel", Exec755);
             await AddAsync(writer, Path.Combine(published, "appsettings.json"), "opt/molecule-guardian/appsettings.json", File644);
             await AddAsync(writer, RepoPaths.Of("deploy", "systemd", "molecule-guardian.service"), "etc/systemd/system/molecule-guardian.service", File644);
             await AddAsync(writer, RepoPaths.Of("deploy", "systemd", "molecule-guardian.default"), "etc/default/molecule-guardian", File644);

@@ -134,6 +134,11 @@ internal static partial class GuardianCli
         try
         {
             var configuration = GuardianHost.BuildConfiguration(configArgs);
+            if (exportMetrics)
+            {
+                ExportHandover.ContinueIfNeeded(configuration, logOutput);
+            }
+
             host = GuardianHost.Build(configuration, logOutput, exportMetrics: exportMetrics);
 
             // Resolving the options runs the binder and the validator: a bad value stops us here, named.

@@ -35,6 +35,8 @@ internal enum GuardianEvent
     MetricsExportEnabled = 30,
     MetricsExportFailing = 31,
     MetricsExportRecovered = 32,
+    MetricsExportHandover = 33,
+    MetricsExportUnavailable = 34,
 
     // The supervisor (`supervise`, the container's entrypoint): 40-49.
     RuntimeStarted = 40,

@@ -23,13 +23,7 @@ internal static class MetricsExport
     /// unless the standard switches turn it off (<c>OTEL_SDK_DISABLED=true</c>, <c>OTEL_METRICS_EXPORTER=none</c>).
     /// The SDK's own default endpoint (localhost:4318) never turns export on by itself.
     /// </summary>
-    public static bool IsConfigured(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return !string.Equals(configuration["OTEL_SDK_DISABLED"]?.Trim(), "true", StringComparison.OrdinalIgnoreCase)
-            && !string.Equals(configuration["OTEL_METRICS_EXPORTER"]?.Trim(), "none", StringComparison.OrdinalIgnoreCase)
-            && (!string.IsNullOrWhiteSpace(configuration[MetricsEndpointVariable]) || !string.IsNullOrWhiteSpace(configuration[EndpointVariable]));
-    }
+    public static bool IsConfigured(IConfiguration configuration) => Hosting.ExportHandover.Requested(configuration);
 
     public static IServiceCollection AddMetricsExport(this IServiceCollection services, IConfiguration configuration)
     {

@@ -1,0 +1,36 @@
+namespace MoleculeGuardian.DeployTests;
+
+/// <summary>
+/// The image ships two builds: the guardian without the OTLP exporter, which every concierge runs, and
+/// molecule-guardian-otel with it. With an endpoint set, `run` continues as the exporting build (execv: same process).
+/// </summary>
+public sealed partial class SidecarTests
+{
+    [Fact]
+    public async Task Running_WithAnOtlpEndpoint_GuardianContinuesAsTheExportingBuildAndHeals()
+    {
+        // Nothing listens there: exports fail (one warning), healing does not care.
+        await StartContainerAsync("-e", "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "-e", "OTEL_METRIC_EXPORT_INTERVAL=500");
+        await WaitForLogAsync(line => line.Contains("\"Name\":\"MetricsExportEnabled\"", StringComparison.Ordinal), "the exporting build to start");
+        await WaitForLogAsync(line => line.Contains("\"Name\":\"Started\"", StringComparison.Ordinal), "the guardian to start watching");
+
+        var guardians = await GuardianProcessesAsync();
+        Assert.True(guardians.Count == 1 && guardians[0].Uid == "1000", $"guardian processes (pid, uid): {string.Join(", ", guardians)}");
+        Assert.Equal("/opt/molecule-guardian/molecule-guardian-otel", await ExecutableOfAsync(guardians[0].Pid));
+        var logs = await LogLinesAsync();
+        Assert.Contains(logs, line => line.Contains("\"Name\":\"MetricsExportHandover\"", StringComparison.Ordinal));
+        Assert.Single(logs, line => line.Contains("\"Name\":\"GuardianStarted\"", StringComparison.Ordinal));
+
+        await WriteAsAgentAsync("""{"mcpServers": {"image-gen": {"command": "npx"}}}""");
+        await WaitAsync(() => File.ReadAllText(HostSettings).Contains("\"molecule-platform\"", StringComparison.Ordinal), "the eviction to be healed",
+            TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>What a process in the container runs: the target of /proc/PID/exe.</summary>
+    private async Task<string> ExecutableOfAsync(string pid)
+    {
+        var (exitCode, stdout, stderr) = await Podman.TryAsync("exec", _container, "readlink", "/proc/" + pid + "/exe");
+        Assert.True(exitCode == 0, $"readlink /proc/{pid}/exe in the container: {stderr}");
+        return stdout.Trim();
+    }
+}
