@@ -26,11 +26,14 @@ public sealed partial class SidecarTests
             TimeSpan.FromSeconds(2));
     }
 
-    /// <summary>What a process in the container runs: the target of /proc/PID/exe.</summary>
+    /// <summary>
+    /// What a process in the container runs: its argv[0], which the supervisor and the handover's execv set to the
+    /// binary's path (/proc/PID/exe would need CAP_SYS_PTRACE for another user's process, which podman exec lacks).
+    /// </summary>
     private async Task<string> ExecutableOfAsync(string pid)
     {
-        var (exitCode, stdout, stderr) = await Podman.TryAsync("exec", _container, "readlink", "/proc/" + pid + "/exe");
-        Assert.True(exitCode == 0, $"readlink /proc/{pid}/exe in the container: {stderr}");
-        return stdout.Trim();
+        var (exitCode, stdout, stderr) = await Podman.TryAsync("exec", _container, "cat", "/proc/" + pid + "/cmdline");
+        Assert.True(exitCode == 0, $"cat /proc/{pid}/cmdline in the container: {stderr}");
+        return stdout.Split('\0')[0];
     }
 }
