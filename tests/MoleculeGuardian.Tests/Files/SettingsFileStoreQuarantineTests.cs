@@ -31,7 +31,7 @@ public sealed class SettingsFileStoreQuarantineTests : IDisposable
         Assert.All(names, n => Assert.Equal(Bytes, File.ReadAllBytes(n)));
     }
 
-    [Fact]
+    [RequiresFact(Root = true)]
     public void Quarantine_OwnerDiffersFromUsInTheGroupOnly_CopyKeepsTheGroup()
     {
         var copy = Store().Quarantine(Bytes, "replaced", Owner(0, 1000), keep: 5);
@@ -39,7 +39,7 @@ public sealed class SettingsFileStoreQuarantineTests : IDisposable
         Assert.Equal((0u, 1000u), (TestPosix.Stat(copy).Uid, TestPosix.Stat(copy).Gid));
     }
 
-    [Theory]
+    [RequiresTheory(Root = true)]
     [InlineData(true)]
     [InlineData(false)]
     public void Quarantine_OwnerIsUsOrUnknownAndChownUnsupported_CopyMadeWithoutChown(bool ownerKnown)
@@ -52,7 +52,7 @@ public sealed class SettingsFileStoreQuarantineTests : IDisposable
         Assert.Equal(0, fs.Calls(FsOp.FChown));
     }
 
-    [Fact]
+    [RequiresFact(Root = true)]
     public void Quarantine_ChownFails_ThrowsAndNoPartialCopyLeft()
     {
         // A copy the runtime user cannot read back is no copy: the repair must stop rather than believe it is safe.

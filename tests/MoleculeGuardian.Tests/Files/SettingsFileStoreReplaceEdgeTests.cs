@@ -22,7 +22,7 @@ public sealed class SettingsFileStoreReplaceEdgeTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Theory]
+    [RequiresTheory(Root = true)]
     [InlineData(0u, 1000u)]
     [InlineData(1000u, 0u)]
     public void Replace_OwnerDiffersFromUsInOneIdOnly_KeepsBothIds(uint uid, uint gid)

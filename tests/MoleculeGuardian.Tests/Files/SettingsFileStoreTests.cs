@@ -126,7 +126,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         Assert.Equal(before, TestPosix.Stat(_path));
     }
 
-    [Fact]
+    [RequiresFact(Root = true)]
     public async Task Read_CharDevice_RefusedAndNeverOpened()
     {
         TestPosix.MakeCharDevice(_path, 1, 3); // /dev/null's numbers
@@ -199,7 +199,7 @@ public sealed class SettingsFileStoreTests : IDisposable
         Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
-    [Fact]
+    [RequiresFact(Root = true)]
     public void Replace_ExistingFileMode0664_KeepsMode()
     {
         File.WriteAllBytes(_path, Original);
