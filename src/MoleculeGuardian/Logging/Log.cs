@@ -50,7 +50,7 @@ internal static partial class Log
     public static partial void Refused(ILogger logger, string settingsPath, string reason);
 
     [LoggerMessage(EventId = (int)GuardianEvent.WaitingForDirectory, EventName = nameof(GuardianEvent.WaitingForDirectory), Level = LogLevel.Warning,
-        Message = "Directory {Directory} does not exist; waiting for it to appear")]
+        Message = "Directory {Directory} is not there as a plain directory (missing, or reached through a symlink: see Refused); waiting for it to appear")]
     public static partial void WaitingForDirectory(ILogger logger, string directory);
 
     [LoggerMessage(EventId = (int)GuardianEvent.DirectoryAppeared, EventName = nameof(GuardianEvent.DirectoryAppeared), Level = LogLevel.Information,
