@@ -117,6 +117,27 @@ public sealed class FaultInjectionTests : IDisposable
 
     [Theory]
     [MemberData(nameof(EveryErrno))]
+    public async Task HealAsync_OpeningTheSettingsDirectoryFails_FailedWithErrnoNamingItNothingRead(int errno)
+    {
+        // The walk opens "/" and then one component at a time: the last open is the settings directory itself.
+        var directory = Path.GetDirectoryName(_path)!;
+        var log = new TestLog();
+        var fs = new FaultyFileSystemCalls().FailOn(FsOp.OpenDirectory, errno, nth: directory.Split('/', StringSplitOptions.RemoveEmptyEntries).Length + 1);
+        var healer = TestHealers.Healer(TestHealers.Options(_path), fs, log: new Logger<Healer>(log));
+
+        var report = await healer.HealAsync(HealTrigger.Watch, dryRun: false, CancellationToken.None);
+
+        Assert.Equal(HealStatus.Failed, report.Status);
+        var line = Assert.Single(log.Lines, l => l.Contains("IoFailed", StringComparison.Ordinal));
+        Assert.Contains(Errno.Name(errno), line, StringComparison.Ordinal);
+        Assert.Contains($"open failed on {directory} with {Errno.Name(errno)}", line, StringComparison.Ordinal);
+        Assert.Equal(0, fs.Calls(FsOp.StatAt));
+        Assert.Equal(0, fs.Calls(FsOp.OpenReadAt));
+        Assert.Equal(Original, File.ReadAllBytes(_path));
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryErrno))]
     public async Task HealAsync_ReadFails_FailedWithErrnoAndFileUntouched(int errno)
     {
         var log = new TestLog();

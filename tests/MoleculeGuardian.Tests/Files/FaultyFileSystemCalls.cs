@@ -75,9 +75,9 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
 
     public static string SyscallName(FsOp op) => op switch
     {
-        FsOp.StatAt => "lstat",
+        FsOp.StatAt => "fstatat",
         FsOp.FStat => "fstat",
-        FsOp.OpenReadAt or FsOp.CreateExclusiveAt or FsOp.FsyncDirectory => "open",
+        FsOp.OpenDirectory or FsOp.OpenReadAt or FsOp.CreateExclusiveAt or FsOp.FsyncDirectory => "open",
         FsOp.Read => "read",
         FsOp.Write => "write",
         FsOp.Fsync => "fsync",
@@ -86,7 +86,8 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         FsOp.RenameAt => "rename",
         FsOp.UnlinkAt => "unlink",
         FsOp.TryWriteLease or FsOp.LeaseBreaking => "fcntl",
-        _ => "opendir",
+        FsOp.ListNames => "opendir",
+        _ => op.ToString(),
     };
 
     public SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path) =>
