@@ -198,6 +198,8 @@ internal sealed class Healer
             return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read, replaced.RenamedAt));
         }
 
+        // Mutation testing: "false ? ... : null" survives and is equivalent: OwnerRefusal, asked above before the
+        // quarantine, is the replace's only reason to refuse, so a Refused replace cannot come back here.
         return replaced.Outcome == ReplaceOutcome.Refused ? HealReport.Of(HealStatus.Refused, replaced.Reason) : null;
     }
 

@@ -23,9 +23,6 @@ internal sealed class SettleJudge(TimeSpan settleDelay, TimeProvider time)
     /// <summary>What a judgement says: repair now, or wait <see cref="SettleIn"/>; <see cref="FirstSeen"/> when this bad state is new.</summary>
     public readonly record struct Verdict(bool Repair, TimeSpan SettleIn, bool FirstSeen);
 
-    /// <summary>True while a bad read has not settled yet.</summary>
-    public bool Pending => _torn is not null;
-
     /// <summary>
     /// Notes what a read found. True when the file was there at the previous look (or was torn): a file missing now
     /// was deleted, and a deletion settles like a torn write (a tree being removed or restored must not find a file
