@@ -66,7 +66,6 @@ internal static class DirectoryWalk
             var walked = "";
             foreach (var name in directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
             {
-                var parent = walked.Length == 0 ? "/" : walked;
                 walked += "/" + name;
                 if (name is "." or "..")
                 {
@@ -91,7 +90,7 @@ internal static class DirectoryWalk
                 if (privileged && stat.Uid != 0 && stat.Uid != nextStat.Uid)
                 {
                     next.Dispose();
-                    return DirectoryOpen.Refused($"{walked} belongs to uid {nextStat.Uid} but sits in {parent}, which belongs to uid {stat.Uid}: "
+                    return DirectoryOpen.Refused($"{walked} belongs to uid {nextStat.Uid} but sits in {System.IO.Path.GetDirectoryName(walked)}, which belongs to uid {stat.Uid}: "
                         + "that user could have put it there, so root does not act in it");
                 }
 

@@ -16,8 +16,8 @@ namespace MoleculeGuardian.Hosting;
 internal static partial class ExportHandover
 {
     public const string ExporterBinaryName = "molecule-guardian-otel";
-    private const string EndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    private const string MetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+    public const string EndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string MetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
 
     /// <summary>Whether this build has the exporter (a property, not a constant: the code for the other build still compiles).</summary>
 #if METRICS_EXPORT

@@ -92,8 +92,8 @@ internal static class MetricsExport
         }
     }
 
-    private const string EndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    private const string MetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+    private const string EndpointVariable = Hosting.ExportHandover.EndpointVariable;
+    private const string MetricsEndpointVariable = Hosting.ExportHandover.MetricsEndpointVariable;
 
     private static readonly string[] TlsVariables =
     [
