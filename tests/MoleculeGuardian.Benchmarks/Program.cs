@@ -9,6 +9,7 @@ using MoleculeGuardian.Benchmarks.E2E;
 //   bdn [--results-json <file>] [BenchmarkDotNet arguments...]   the in-process heal benchmarks
 //   e2e --binary <published molecule-guardian> [options]           the end-to-end harness against the baseline
 //   telemetry --binary <published molecule-guardian> [options]     what OTLP export costs: off against on, same run
+//   footprint --binary [LABEL=]PATH ... [options]                  start, memory, threads and idle CPU of builds side by side
 const string Usage = """
     usage: MoleculeGuardian.Benchmarks bdn [--results-json FILE] [BenchmarkDotNet args, e.g. --job short --filter '*']
            MoleculeGuardian.Benchmarks e2e --binary PATH [--baseline SCRIPT] [--runs 200] [--bursts 5] [--storm-writes 1500]
@@ -23,6 +24,9 @@ const string Usage = """
       telemetry      start to healed, RSS, threads and idle CPU with the OTEL_ variables unset and with
                      OTEL_EXPORTER_OTLP_ENDPOINT set to a local sink (alternating); idle long enough for one export
                      at the default 60 s interval; --before adds a binary built without export as a third column
+           MoleculeGuardian.Benchmarks footprint --binary [LABEL=]PATH [--binary [LABEL=]PATH ...] [--runs 21] [--idle-seconds 65]
+      footprint      the same measurements for several builds of the guardian (e.g. before and after a change),
+                     one column each, starts alternating, all at rest together
     The guardian always runs at its shipped defaults.
     """;
 // Unknown options are refused: one from an older harness (--debounce-ms, --reassert-runs) would otherwise be ignored
@@ -46,6 +50,9 @@ switch (args[0])
     case "telemetry" when rest.Length >= 2 && rest[0] == "--binary":
         return TelemetryCost.Run(Path.GetFullPath(rest[1]), Array.IndexOf(rest, "--before") is var b and >= 0 && b + 1 < rest.Length ? Path.GetFullPath(rest[b + 1]) : null,
             Option(rest, "--runs", 21), Option(rest, "--idle-seconds", 65));
+    case "footprint" when Columns(rest) is { Count: > 0 } columns:
+        Console.WriteLine(SideBySide.Table(columns, Option(rest, "--runs", 21), Option(rest, "--idle-seconds", 65)));
+        return 0;
     default:
         Console.Error.WriteLine(Usage);
         return 2;
@@ -133,4 +140,22 @@ static int Option(string[] args, string name, int fallback)
 {
     var at = Array.IndexOf(args, name);
     return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+// --binary LABEL=PATH, or --binary PATH labelled by its directory (artifacts/perf/publish -> publish).
+static List<SideBySide.Column> Columns(string[] args)
+{
+    var columns = new List<SideBySide.Column>();
+    for (var i = 0; i + 1 < args.Length; i++)
+    {
+        if (args[i] == "--binary")
+        {
+            var spec = args[++i];
+            var eq = spec.IndexOf('=', StringComparison.Ordinal);
+            var path = Path.GetFullPath(eq > 0 ? spec[(eq + 1)..] : spec);
+            columns.Add(new(eq > 0 ? spec[..eq] : Path.GetFileName(Path.GetDirectoryName(path)!), path, new GuardianSubject(path)));
+        }
+    }
+
+    return columns;
 }

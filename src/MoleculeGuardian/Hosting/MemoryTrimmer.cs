@@ -33,8 +33,8 @@ internal sealed class MemoryTrimmer
         DefaultThreshold);
 
     /// <summary>
-    /// The guardian has started: what the host and the startup heal allocated is garbage now, a few MiB the GC would
-    /// otherwise keep for as long as the guardian idles. One collection gives it back.
+    /// The host is built: what building it allocated is garbage now, a few MiB the GC would otherwise keep for as long
+    /// as the guardian idles. One collection gives it back; the caller runs it before anything pins memory.
     /// </summary>
     public void AfterStart()
     {

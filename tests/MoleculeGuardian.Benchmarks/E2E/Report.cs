@@ -62,9 +62,9 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
 
         Row($"start → healed, median of {g.StartMs.Count} (ms)", Stats.Median(g.StartMs), Stats.Median(b.StartMs), "≤ 50", v => v <= 50);
         Row($"idle CPU (ms per minute over {g.Idle?.Seconds ?? 0:0} s, schedstat)", g.Idle?.CpuMsPerMinute ?? double.NaN, b.Idle?.CpuMsPerMinute ?? double.NaN, "≤ 10", v => v <= 10);
-        Row("RSS after start (MiB)", g.Idle?.RssAfterStartMiB ?? double.NaN, b.Idle?.RssAfterStartMiB ?? double.NaN, "≤ 12", v => v <= 12);
+        Row("RSS after start (MiB)", g.Idle?.RssAfterStartMiB ?? double.NaN, b.Idle?.RssAfterStartMiB ?? double.NaN, "≤ 11", v => v <= 11);
         Row("RSS after the storms (MiB)", AfterStorms(g), AfterStorms(b), "≤ 12", v => v <= 12);
-        Row("peak RSS, VmHWM over the idle and storm runs (MiB)", Peak(g), Peak(b), "≤ 12", v => v <= 12);
+        Row("peak RSS, VmHWM over the idle and storm runs (MiB)", Peak(g), Peak(b), "≤ 13", v => v <= 13);
         Row("heal of a 64 KB file that needs it (µs)", g.Heal64KbMicros, b.Heal64KbMicros, "≤ 200", v => v <= 200);
     }
 

@@ -75,4 +75,26 @@ public sealed class MemoryTrimmerTests
 
         await Eventually.TrueAsync(() => Volatile.Read(ref _collections) > 0, "a trim once the loop went idle");
     }
+
+    [Fact]
+    public async Task GuardianService_Start_CollectsOnceBeforeTheWatcherPinsItsBuffer()
+    {
+        // The order is the point: a collection after the watcher's read() has pinned its buffer leaves everything the
+        // host allocated below that buffer committed for good.
+        var steps = new List<string>();
+        var trimmer = new MemoryTrimmer(() => 0, () => { lock (steps) { steps.Add("collect"); } }, long.MaxValue);
+        await using var guardian = new GuardianHostHarness();
+        await guardian.StartAsync(services: s => s
+            .AddSingleton(trimmer)
+            .AddSingleton<Func<string, FileSystemWatcher>>(dir =>
+            {
+                lock (steps) { steps.Add("watch"); }
+                return new FileSystemWatcher(dir);
+            }));
+
+        lock (steps)
+        {
+            Assert.Equal(["collect", "watch"], steps);
+        }
+    }
 }
