@@ -294,17 +294,15 @@ internal sealed partial class SettingsFileStore
 
     private byte[]? ReadAll(SafeFileHandle handle, long sizeHint)
     {
-        // Read until end of file, not just to the stat size: a writer may still be appending.
-        // Mutation testing: either Math.Max <-> Math.Min swap and "MaxFileBytes - 1" survive and are equivalent: the
-        // first size only saves reallocations or memory; the loop reads to the end and returns null past MaxFileBytes.
+        // Read until end of file, not just to the stat size: a writer may still be appending. One byte over the stat
+        // size, so a file that did not change is read in one read and the one that finds its end.
         var buffer = new byte[Math.Min(Math.Max(sizeHint, 0) + 1, MaxFileBytes + 1)];
         var total = 0;
         while (true)
         {
             if (total == buffer.Length)
             {
-                // Mutation testing: removing this block, or Math.Min -> Math.Max below, survives and is equivalent:
-                // the check at the end of file returns null just the same, after one more (empty) read or more memory.
+                // Full at MaxFileBytes + 1: past the limit. Another read would ask for no bytes, and its 0 is no end of file.
                 if (buffer.Length > MaxFileBytes)
                 {
                     return null;
@@ -377,6 +375,8 @@ internal sealed partial class SettingsFileStore
         var middle = name.AsSpan(TempPrefix.Length, name.Length - TempPrefix.Length - 4);
         var dash = middle.IndexOf('-');
         // A pid is written without leading zeros: a name with one is not the guardian's.
+        // Mutation testing: "dash >= 0" and "pid >= 0" survive and are equivalent: an empty pid (dash 0) fails TryParse,
+        // and a pid of 0 is the name "0-...", which the leading-zero check already refused (NumberStyles.None: no sign).
         return dash > 0 && middle[0] != '0' && middle.Length - dash - 1 == 8 && !middle[(dash + 1)..].ContainsAnyExcept(HexDigits)
             && int.TryParse(middle[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
             ? pid : null;

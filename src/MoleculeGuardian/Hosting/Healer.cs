@@ -198,9 +198,14 @@ internal sealed class Healer
             return new HealReport(HealStatus.Healed, changes, quarantined, Bytes: content.Length, AbsentFor: AbsentSince(read, replaced.RenamedAt));
         }
 
-        // Mutation testing: "false ? ... : null" survives and is equivalent: OwnerRefusal, asked above before the
-        // quarantine, is the replace's only reason to refuse, so a Refused replace cannot come back here.
-        return replaced.Outcome == ReplaceOutcome.Refused ? HealReport.Of(HealStatus.Refused, replaced.Reason) : null;
+        // A Conflict: null, to read and heal again. A Refused replace is reported, though it cannot come back here today.
+        // Stryker disable once Block : OwnerRefusal, asked above before the quarantine, is the replace's only reason to refuse
+        if (replaced.Outcome == ReplaceOutcome.Refused)
+        {
+            return HealReport.Of(HealStatus.Refused, replaced.Reason);
+        }
+
+        return null;
     }
 
     /// <summary>The judge's verdict on a bad read: null to repair now, or the Torn report that ends this heal.</summary>

@@ -54,6 +54,15 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     /// <summary>Every call, in order, with its path (a rename's target), including calls that were made to fail.</summary>
     public ConcurrentQueue<(FsOp Op, string Path)> Trace { get; } = new();
 
+    /// <summary>Every handle the calls handed out (directories, files opened or created), to check none is left open.</summary>
+    public ConcurrentQueue<SafeFileHandle> Opened { get; } = new();
+
+    /// <summary>The handles of <see cref="Opened"/> that are not closed.</summary>
+    public IEnumerable<SafeFileHandle> LeftOpen => Opened.Where(h => !h.IsClosed);
+
+    /// <summary>How many bytes each read asked for, in order.</summary>
+    public ConcurrentQueue<int> ReadSizes { get; } = new();
+
     /// <summary>The <paramref name="nth"/> call (1-based) of <paramref name="op"/> throws <paramref name="errno"/>; 0 means every call.</summary>
     public FaultyFileSystemCalls FailOn(FsOp op, int errno, int nth = 1)
     {
@@ -91,21 +100,22 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     };
 
     public SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path) =>
-        Call(FsOp.OpenDirectory, path, () => _inner.OpenDirectory(parent, name, path));
+        Keep(Call(FsOp.OpenDirectory, path, () => _inner.OpenDirectory(parent, name, path)));
 
     public FileStat? StatAt(SafeFileHandle directory, string name, string path) => Call(FsOp.StatAt, path, () => _inner.StatAt(directory, name, path));
 
     public FileStat FStat(SafeFileHandle handle, string path) => Call(FsOp.FStat, path, () => _inner.FStat(handle, path));
 
     public SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string path) =>
-        Call(FsOp.OpenReadAt, path, () => _inner.OpenReadAt(directory, name, path));
+        Keep(Call(FsOp.OpenReadAt, path, () => _inner.OpenReadAt(directory, name, path)));
 
     public SafeFileHandle CreateExclusiveAt(SafeFileHandle directory, string name, string path) =>
-        Call(FsOp.CreateExclusiveAt, path, () => _inner.CreateExclusiveAt(directory, name, path));
+        Keep(Call(FsOp.CreateExclusiveAt, path, () => _inner.CreateExclusiveAt(directory, name, path)));
 
     public int Read(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
     {
         var n = Enter(FsOp.Read, path);
+        ReadSizes.Enqueue(buffer.Length);
         var result = _inner.Read(handle, buffer, offset, path);
         After?.Invoke(FsOp.Read, path, n);
         return result;
@@ -151,6 +161,12 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         Call(FsOp.TryWriteLease, path, () => Leases ?? _inner.TryWriteLease(handle, path));
 
     public bool LeaseBreaking(SafeFileHandle handle, string path) => Call(FsOp.LeaseBreaking, path, () => _inner.LeaseBreaking(handle, path));
+
+    private SafeFileHandle Keep(SafeFileHandle handle)
+    {
+        Opened.Enqueue(handle);
+        return handle;
+    }
 
     private int Enter(FsOp op, string path)
     {

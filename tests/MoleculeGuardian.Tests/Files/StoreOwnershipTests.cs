@@ -37,9 +37,11 @@ public sealed class StoreOwnershipTests : IDisposable
         var reason = store.OwnerRefusal(read);
         var result = store.Replace(read, Healed);
 
-        Assert.NotNull(reason);
-        Assert.StartsWith("the file belongs to 2000:2000 and the guardian acts as 1000:1000", reason, StringComparison.Ordinal);
-        Assert.Equal(new ReplaceResult(ReplaceOutcome.Refused, Reason: reason), result);
+        Assert.Equal(
+            "the file belongs to 2000:2000 and the guardian acts as 1000:1000, so a replacement could not keep that owner; "
+                + "chown the file to the directory's owner, or run the guardian as its owner",
+            reason);
+        Assert.Equal(new ReplaceResult(ReplaceOutcome.Refused, Reason: reason!), result);
         Assert.Equal(Original, File.ReadAllBytes(_path));
         Assert.Equal(before, TestPosix.Stat(_path));
         Assert.Empty(TestPosix.GuardianTemps(_path));
@@ -136,6 +138,24 @@ public sealed class StoreOwnershipTests : IDisposable
         Assert.Equal((2000u, 2000u), (after.Uid, after.Gid));
         Assert.Equal("640", TestPosix.ModeOf(_path));
         Assert.Empty(identity.Switches);
+    }
+
+    [RequiresFact(Root = true)]
+    public void Replace_NotRootAndNoFileInAnotherUsersDirectory_CreatedAsOurselvesNotChownedToTheDirectorysOwner()
+    {
+        // Only root hands a new file to the directory's owner; anyone else creates it as itself (here the process's
+        // real identity, since the recorded one is not switched to), with no chown.
+        TestPosix.Chown(Path.GetDirectoryName(_path)!, 2000, 2000);
+        var fs = new FaultyFileSystemCalls();
+        var store = TestHealers.Store(TestHealers.Options(_path), fs, identity: new RecordingIdentity(uid: 1000, gid: 1000));
+        using var read = store.Read();
+        Assert.Equal(ReadStatus.Absent, read.Status);
+
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(read, Healed).Outcome);
+
+        Assert.Equal(0, fs.Calls(FsOp.FChown));
+        Assert.NotEqual(2000u, TestPosix.Stat(_path).Uid);
+        Assert.Equal(Healed, File.ReadAllBytes(_path));
     }
 
     private void WriteOwned(byte[] bytes, uint uid, uint gid)

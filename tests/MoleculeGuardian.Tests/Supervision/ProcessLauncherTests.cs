@@ -15,7 +15,11 @@ public sealed class ProcessLauncherTests
     [InlineData(Supervisor.SigInt, 130)]
     public async Task Exited_ChildKilledBySignal_Is128PlusTheSignal(int signal, int expected)
     {
-        var child = _launcher.Start(new ChildSpec("sleep", ["60"]));
+        // A signal ignored when the test run started stays ignored in every child: SIGINT and SIGQUIT are, for a run
+        // started with '&' from a script (as Stryker or a CI step may be), and sleep would outlive a SIGINT. env puts
+        // every signal's default action back before it becomes sleep; the signal is sent once it has.
+        var child = _launcher.Start(new ChildSpec("env", ["--default-signal", "sleep", "60"]));
+        await Eventually.TrueAsync(() => File.ReadAllText($"/proc/{child.Pid}/comm") == "sleep\n", "env to become sleep");
 
         child.Signal(signal);
 
