@@ -23,7 +23,7 @@ const string Usage = """
            MoleculeGuardian.Benchmarks telemetry --binary PATH [--before PATH] [--runs 21] [--idle-seconds 65]
       telemetry      start to healed, RSS, threads and idle CPU with the OTEL_ variables unset and with
                      OTEL_EXPORTER_OTLP_ENDPOINT set to a local sink (alternating); idle long enough for one export
-                     at the default 60 s interval; --before adds a binary built without export as a third column
+                     at the default 60 s interval; --before adds another binary (e.g. the build with the exporter) as a column
            MoleculeGuardian.Benchmarks footprint --binary [LABEL=]PATH [--binary [LABEL=]PATH ...] [--runs 21] [--idle-seconds 65]
       footprint      the same measurements for several builds of the guardian (e.g. before and after a change),
                      one column each, starts alternating, all at rest together

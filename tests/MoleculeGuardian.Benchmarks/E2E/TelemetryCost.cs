@@ -7,8 +7,8 @@ namespace MoleculeGuardian.Benchmarks.E2E;
 /// <summary>
 /// What metrics export costs the guardian, measured side by side in one run: the AOT binary at its shipped defaults
 /// with no OTEL_ variable, and with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a sink on 127.0.0.1 that answers every
-/// export with 200; with <c>before</c>, also a binary built without export (the commit before it), as a third
-/// column. Idle long enough for one export at the default 60 s interval.
+/// export with 200; with <c>before</c>, another binary (e.g. the build carrying the exporter, started directly) as a
+/// third column. Idle long enough for one export at the default 60 s interval.
 /// </summary>
 internal static class TelemetryCost
 {
@@ -23,7 +23,7 @@ internal static class TelemetryCost
         };
         if (before is not null)
         {
-            columns.Insert(0, new("without export (before)", before, new GuardianSubject(before)));
+            columns.Insert(0, new($"{Path.GetFileName(before)}, OTEL_ unset", before, new GuardianSubject(before)));
         }
 
         var exportsBefore = 0;
