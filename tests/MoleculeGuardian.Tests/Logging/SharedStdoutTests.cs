@@ -48,6 +48,7 @@ public sealed class SharedStdoutTests : IDisposable
         }
 
         startInfo.Environment["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1";
+        startInfo.Environment["PATH"] = StubCommands.PathWith(StubCommands.BakedDirectory);
         using var guardian = Process.Start(startInfo)!;
         try
         {
