@@ -22,10 +22,10 @@ internal sealed class OutputTooLargeException(long limit) : Exception($"the heal
 
 /// <summary>
 /// Writes a JSON value exactly as Python's <c>json.dumps(value, indent=2) + "\n"</c> does: two-space indentation,
-/// <c>", "</c>-free separators at line ends, <c>ensure_ascii</c> escaping, numbers as their original text, repeated
-/// keys folded (the first one's place, the last one's value). Output goes into pooled buffers and stops with
-/// <see cref="OutputTooLargeException"/> at the size limit, so a small file that indents into a huge one costs no more
-/// than the limit.
+/// <c>ensure_ascii</c> escaping, numbers as their original text, repeated keys folded (the first one's place, the last
+/// one's value). Two passes over the document: the first only counts the bytes (and stops with
+/// <see cref="OutputTooLargeException"/> past the limit, so a small file that indents into a huge one costs nothing),
+/// the second writes them into an array of exactly that size: the output is held once, never grown or copied.
 /// </summary>
 internal static class PythonJsonWriter
 {
@@ -33,9 +33,21 @@ internal static class PythonJsonWriter
     private static readonly SearchValues<char> Verbatim =
         SearchValues.Create(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
+    /// <summary>The same, as UTF-8 bytes: a string whose raw bytes are all of these is written as it was read.</summary>
+    private static readonly SearchValues<byte> VerbatimBytes =
+        SearchValues.Create(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
+
     public static byte[] Write(JsonElement root, bool duplicateKeys, MemberEdit? edit, long maxBytes)
     {
-        using var output = new Utf8Output(maxBytes);
+        var counted = new Utf8Output(maxBytes, buffer: null);
+        Pass(counted, root, duplicateKeys, edit);
+        var output = new Utf8Output(maxBytes, new byte[counted.Length]);
+        Pass(output, root, duplicateKeys, edit);
+        return output.Buffer!;
+    }
+
+    private static void Pass(Utf8Output output, JsonElement root, bool duplicateKeys, MemberEdit? edit)
+    {
         var writer = new Writer(output, duplicateKeys);
         if (edit is not null && root.ValueKind == JsonValueKind.Object)
         {
@@ -47,7 +59,6 @@ internal static class PythonJsonWriter
         }
 
         output.WriteByte((byte)'\n');
-        return output.ToArray();
     }
 
     private readonly struct Writer(Utf8Output output, bool duplicateKeys)
@@ -56,14 +67,18 @@ internal static class PythonJsonWriter
         {
             switch (value.ValueKind)
             {
-                case JsonValueKind.Object:
+                case JsonValueKind.Object when duplicateKeys:
                     WriteMembers(Members(value), level);
+                    break;
+                case JsonValueKind.Object:
+                    WriteObject(value, level);
                     break;
                 case JsonValueKind.Array:
                     WriteArray(value, level);
                     break;
                 case JsonValueKind.String:
-                    WriteString(value.GetString()!);
+                    var raw = JsonMarshal.GetRawUtf8Value(value);
+                    WriteString(raw[1..^1], value);
                     break;
                 case JsonValueKind.Number:
                     // The number's own bytes: 1.0, -0 and 1E400 keep their text.
@@ -93,6 +108,30 @@ internal static class PythonJsonWriter
             }
 
             WriteMembers(members, 0, edit, at);
+        }
+
+        /// <summary>An object without repeated keys, straight from the document: no list, no name strings.</summary>
+        private void WriteObject(JsonElement value, int level)
+        {
+            var first = true;
+            foreach (var property in value.EnumerateObject())
+            {
+                output.WriteByte(first ? (byte)'{' : (byte)',');
+                output.WriteNewLine(comma: false, indent: (level + 1) * 2);
+                WriteName(property);
+                output.WriteAscii(": ");
+                Write(property.Value, level + 1);
+                first = false;
+            }
+
+            if (first)
+            {
+                output.WriteAscii("{}");
+                return;
+            }
+
+            output.WriteNewLine(comma: false, indent: level * 2);
+            output.WriteByte((byte)'}');
         }
 
         /// <summary>The object's members with repeated keys folded: the first one's place, the last one's value.</summary>
@@ -190,6 +229,39 @@ internal static class PythonJsonWriter
             output.WriteByte((byte)']');
         }
 
+        private void WriteName(JsonProperty property)
+        {
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (raw.ContainsAnyExcept(VerbatimBytes))
+            {
+                WriteString(property.Name);
+            }
+            else
+            {
+                WriteVerbatim(raw);
+            }
+        }
+
+        /// <summary>A string as read: its raw bytes when they need no escape (most settings strings), else decoded and escaped.</summary>
+        private void WriteString(ReadOnlySpan<byte> raw, JsonElement value)
+        {
+            if (raw.ContainsAnyExcept(VerbatimBytes))
+            {
+                WriteString(value.GetString()!);
+            }
+            else
+            {
+                WriteVerbatim(raw);
+            }
+        }
+
+        private void WriteVerbatim(ReadOnlySpan<byte> raw)
+        {
+            output.WriteByte((byte)'"');
+            output.WriteBytes(raw);
+            output.WriteByte((byte)'"');
+        }
+
         /// <summary>Python's <c>ensure_ascii</c> escaping: printable ASCII stays, everything else is \uXXXX.</summary>
         private void WriteString(string text)
         {
@@ -229,94 +301,87 @@ internal static class PythonJsonWriter
         }
     }
 
-    /// <summary>A growable UTF-8 buffer on pooled arrays, capped: the only allocation that survives is the final copy.</summary>
-    private sealed class Utf8Output(long maxBytes) : IDisposable
+    /// <summary>
+    /// Where the bytes go: with no buffer, nowhere (the counting pass: only <see cref="Length"/> moves, and the limit
+    /// is checked); with one, into it (the writing pass, sized by the count).
+    /// </summary>
+    private sealed class Utf8Output(long maxBytes, byte[]? buffer)
     {
-        // Stryker disable once Arithmetic : any first size gives the same bytes, Reserve grows the buffer to fit
-        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        private int _length;
+        public byte[]? Buffer => buffer;
+
+        public int Length { get; private set; }
 
         public void WriteByte(byte b)
         {
-            Reserve(1)[0] = b;
-            _length++;
+            var at = Reserve(1);
+            if (buffer is not null)
+            {
+                buffer[at] = b;
+            }
         }
 
         public void WriteBytes(ReadOnlySpan<byte> bytes)
         {
-            bytes.CopyTo(Reserve(bytes.Length));
-            _length += bytes.Length;
+            var at = Reserve(bytes.Length);
+            if (buffer is not null)
+            {
+                bytes.CopyTo(buffer.AsSpan(at));
+            }
         }
 
         /// <summary>Writes characters known to be ASCII, one byte each.</summary>
         public void WriteAscii(ReadOnlySpan<char> text)
         {
-            _ = System.Text.Ascii.FromUtf16(text, Reserve(text.Length), out var written);
-            _length += written;
+            var at = Reserve(text.Length);
+            if (buffer is not null)
+            {
+                _ = System.Text.Ascii.FromUtf16(text, buffer.AsSpan(at), out _);
+            }
         }
 
         /// <summary>A newline, preceded by a comma for every item but the first, then the indentation.</summary>
         public void WriteNewLine(bool comma, int indent)
         {
-            var span = Reserve(indent + 2);
-            var at = 0;
-            if (comma)
+            var at = Reserve(indent + (comma ? 2 : 1));
+            if (buffer is not null)
             {
-                span[at++] = (byte)',';
-            }
+                if (comma)
+                {
+                    buffer[at++] = (byte)',';
+                }
 
-            span[at++] = (byte)'\n';
-            span.Slice(at, indent).Fill((byte)' ');
-            _length += at + indent;
+                buffer[at++] = (byte)'\n';
+                buffer.AsSpan(at, indent).Fill((byte)' ');
+            }
         }
 
         /// <summary>\uXXXX with lowercase hex, as Python writes it; astral characters come as two surrogate escapes.</summary>
         public void WriteUnicodeEscape(char c)
         {
-            var span = Reserve(6);
-            span[0] = (byte)'\\';
-            span[1] = (byte)'u';
-            for (var i = 0; i < 4; i++)
+            var at = Reserve(6);
+            if (buffer is not null)
             {
-                // Mutation testing: ">>>" survives and is equivalent: c is a char, never negative, so both shift in zeros.
-                span[2 + i] = "0123456789abcdef"u8[(c >> (12 - (4 * i))) & 0xF];
+                buffer[at] = (byte)'\\';
+                buffer[at + 1] = (byte)'u';
+                for (var i = 0; i < 4; i++)
+                {
+                    // Mutation testing: ">>>" survives and is equivalent: c is a char, never negative, so both shift in zeros.
+                    buffer[at + 2 + i] = "0123456789abcdef"u8[(c >> (12 - (4 * i))) & 0xF];
+                }
             }
-
-            _length += 6;
         }
 
-        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
-
-        // Stryker disable once Block,Statement : a buffer not returned to the pool costs an allocation later, never a byte of output
-        public void Dispose()
+        /// <summary>Claims the next <paramref name="size"/> bytes and returns where they start; past the limit, refuses.</summary>
+        private int Reserve(int size)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
-
-        /// <summary>Free space for at least <paramref name="size"/> bytes at the end; the caller advances the length.</summary>
-        private Span<byte> Reserve(int size)
-        {
-            // The final newline is written last, so any output that reaches past the limit is refused here.
-            if (_length + (long)size > maxBytes)
+            if (Length + (long)size > maxBytes)
             {
                 throw new OutputTooLargeException(maxBytes);
             }
 
-            // Mutation testing: "<=" survives and is equivalent: the buffer grows one byte sooner, the bytes are the same.
-            if (_buffer.Length - _length < size)
-            {
-                // Doubling, but never past what the limit allows: a capped output does not rent twice the cap.
-                var wanted = Math.Max((long)_buffer.Length * 2, _length + (long)size);
-                var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(wanted, maxBytes), Array.MaxLength));
-                _buffer.AsSpan(0, _length).CopyTo(bigger);
-
-                // Stryker disable once Statement : a buffer not returned to the pool costs an allocation later, never a byte of output
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = bigger;
-            }
-
-            return _buffer.AsSpan(_length);
+            var at = Length;
+            Length += size;
+            return at;
         }
     }
 }
