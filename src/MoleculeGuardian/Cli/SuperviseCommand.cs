@@ -22,8 +22,8 @@ internal static class SuperviseCommand
     public const string Name = "supervise";
 
     public const string Description = "Be the container's entrypoint: heal once, then run RUNTIME and the guardian side by side as children, "
-        + "restarting the guardian with back-off (not after exit 78), passing every signal on to RUNTIME (SIGTERM/SIGINT to the guardian too), "
-        + "exiting with RUNTIME's status.\n"
+        + "restarting the guardian with back-off (not after exit 78), passing SIGTERM/SIGINT to both and the other signals tini forwards "
+        + "to RUNTIME alone, exiting with RUNTIME's status.\n"
         + "Usage: supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]";
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
