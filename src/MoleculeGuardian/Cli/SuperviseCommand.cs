@@ -1,5 +1,10 @@
-using System.Runtime.InteropServices;
+using System.Collections;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 using MoleculeGuardian.Supervision;
@@ -9,37 +14,68 @@ namespace MoleculeGuardian.Cli;
 
 /// <summary>
 /// <c>molecule-guardian supervise [--Section:Key=value...] [-- RUNTIME [ARGS...]]</c>: the container's entrypoint
-/// (<see cref="Supervisor"/>). Parsed here rather than by System.CommandLine: everything after <c>--</c> belongs to
-/// the runtime, options included, and must reach it untouched.
+/// (<see cref="Supervisor"/>), parsed with System.CommandLine. Everything after <c>--</c> is the runtime's, options and
+/// <c>@</c> tokens included, and reaches it untouched; before it only configuration overrides and <c>--help</c>.
 /// </summary>
-internal static partial class SuperviseCommand
+internal static class SuperviseCommand
 {
     public const string Name = "supervise";
 
     public const string Description = "Be the container's entrypoint: heal once, then run RUNTIME and the guardian side by side as children, "
-        + "restarting the guardian with back-off (not after exit 78), forwarding SIGTERM/SIGINT, exiting with RUNTIME's status. "
-        + "Usage: supervise [--Guardian:Key=value...] -- RUNTIME [ARGS...]";
-
-    /// <summary>Variables a service manager sets for the supervisor, not for the guardian it starts.</summary>
-    private static readonly string[] ServiceManagerVariables = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"];
+        + "restarting the guardian with back-off (not after exit 78), passing SIGTERM/SIGINT to both and the other signals tini forwards "
+        + "to RUNTIME alone, exiting with RUNTIME's status.\n"
+        + "Usage: supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]";
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var separator = Array.IndexOf(args, "--");
-        var configArgs = separator < 0 ? args : args[..separator];
-        var runtime = separator < 0 ? [] : args[(separator + 1)..];
-        if (configArgs.Any(a => a is "-h" or "--help" or "-?"))
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var runtimeArgument = new Argument<string[]>("RUNTIME")
         {
-            await stdout.WriteLineAsync(Description).ConfigureAwait(false);
-            return ExitCodes.Success;
-        }
+            Arity = ArgumentArity.ZeroOrMore,
+            Description = "After '--': the runtime command and its arguments, passed on untouched (options included).",
+        };
+        var command = new Command(Name, Description) { runtimeArgument };
+        command.Options.Add(new HelpOption());
+        command.SetAction((result, _) => SuperviseAsync(result, stdout, stderr));
 
-        if (configArgs.FirstOrDefault(a => !GuardianCli.IsConfigOverride(a)) is { } unknown)
+        // No response files: an '@' token is an argument like any other (and after '--', the runtime's).
+        var parse = command.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var (configArgs, _) = Split(parse);
+        var unknown = configArgs.Where(a => !GuardianCli.IsConfigOverride(a)).ToList();
+        if (parse.Errors.Count > 0 || unknown.Count > 0)
         {
-            await stderr.WriteLineAsync($"molecule-guardian supervise: unrecognized argument '{unknown}' (the runtime command follows '--')").ConfigureAwait(false);
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"molecule-guardian supervise: {error.Message}").ConfigureAwait(false);
+            }
+
+            foreach (var token in unknown)
+            {
+                await stderr.WriteLineAsync($"molecule-guardian supervise: unrecognized argument '{token}' (the runtime command follows '--')").ConfigureAwait(false);
+            }
+
             return ExitCodes.Usage;
         }
 
+        // No termination handling of System.CommandLine's: SIGTERM and SIGINT are the supervisor's to pass on (SignalRelay), and its
+        // two-second grace would cut the children's StopTimeout short.
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }).ConfigureAwait(false);
+    }
+
+    /// <summary>The arguments before <c>--</c> (configuration overrides) and after it (the runtime command), as given.</summary>
+    private static (string[] ConfigArgs, string[] Runtime) Split(ParseResult parse)
+    {
+        var tokens = parse.Tokens.ToList();
+        var dash = tokens.FindIndex(t => t.Type == TokenType.DoubleDash);
+        var before = dash < 0 ? tokens : tokens[..dash];
+        return ([.. before.Where(t => t.Type == TokenType.Argument).Select(t => t.Value)],
+            dash < 0 ? [] : [.. tokens[(dash + 1)..].Select(t => t.Value)]);
+    }
+
+    private static async Task<int> SuperviseAsync(ParseResult parse, TextWriter stdout, TextWriter stderr)
+    {
+        var (configArgs, runtime) = Split(parse);
         var configuration = GuardianHost.BuildConfiguration(configArgs);
         var errors = new List<string>();
         LoggingOptions logging;
@@ -74,39 +110,12 @@ internal static partial class SuperviseCommand
             return ExitCodes.Usage;
         }
 
-        var supervisor = new Supervisor(new ProcessLauncher(), options, Commands(options, configArgs, runtime), TimeProvider.System, log);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Forward(context, supervisor, Supervisor.SigTerm));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Forward(context, supervisor, Supervisor.SigInt));
+        var environment = GuardianEnvironment.From(
+            Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => KeyValuePair.Create((string)e.Key, (string?)e.Value ?? "")),
+            configuration.GetSection(GuardianOptions.SectionName).AsEnumerable().Select(setting => setting.Value));
+        var commands = SupervisorCommands.From(options, configArgs, runtime, environment, Environment.IsPrivilegedProcess);
+        using var supervisor = new Supervisor(new ProcessLauncher(), options, commands, ExitCodes.InvalidConfiguration, TimeProvider.System, log);
+        using var signals = SignalRelay.Register(supervisor.OnSignal);
         return await supervisor.RunAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The heal runs as the supervisor (root in the image): it switches to the settings directory's owner itself.
-    /// <c>run</c> starts as <see cref="SupervisorOptions.RunAs"/> when the supervisor is root. Both get the same
-    /// configuration overrides and run in the binary's directory (any user can enter it; appsettings.json is there).
-    /// </summary>
-    internal static SupervisorCommands Commands(SupervisorOptions options, IReadOnlyList<string> configArgs, IReadOnlyList<string> runtime)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(options.GuardianPath));
-        var heal = new ChildSpec(options.GuardianPath, ["heal", .. configArgs])
-        {
-            CaptureOutput = true,
-            WorkingDirectory = directory,
-            RemoveEnvironment = ServiceManagerVariables,
-        };
-        var guardian = heal with
-        {
-            Arguments = ["run", .. configArgs],
-            CaptureOutput = false,
-            UserName = Environment.IsPrivilegedProcess && options.RunAs.Length > 0 ? options.RunAs : null,
-        };
-        return new SupervisorCommands(heal, guardian, new ChildSpec(runtime[0], [.. runtime.Skip(1)]));
-    }
-
-    private static void Forward(PosixSignalContext context, Supervisor supervisor, int signal)
-    {
-        // Ours to handle: the default would end the supervisor and orphan its children.
-        context.Cancel = true;
-        supervisor.OnSignal(signal);
     }
 }

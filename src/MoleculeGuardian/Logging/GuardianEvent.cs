@@ -53,4 +53,8 @@ internal enum GuardianEvent
     StoppedBeforeRuntime = 47,
     ChildKilled = 48,
     StartFailed = 49,
+
+    // The supervisor, continued: 50-54.
+    SignalPassedOn = 50,
+    SignalsRepeated = 51,
 }

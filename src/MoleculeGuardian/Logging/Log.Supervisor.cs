@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace MoleculeGuardian.Logging;
 
-/// <summary>The supervisor's events (<c>supervise</c>): the same pipeline and format as the guardian's, ids 40-49.</summary>
+/// <summary>The supervisor's events (<c>supervise</c>): the same pipeline and format as the guardian's, ids 40-54.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = (int)GuardianEvent.RuntimeStarted, EventName = nameof(GuardianEvent.RuntimeStarted), Level = LogLevel.Information,
@@ -44,4 +44,12 @@ internal static partial class Log
     [LoggerMessage(EventId = (int)GuardianEvent.StartFailed, EventName = nameof(GuardianEvent.StartFailed), Level = LogLevel.Error,
         Message = "Could not start the {Child} {Command}: {Error}")]
     public static partial void StartFailed(ILogger logger, string child, string command, string error);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.SignalPassedOn, EventName = nameof(GuardianEvent.SignalPassedOn), Level = LogLevel.Information,
+        Message = "Received {Signal}; passed it on to {Target}")]
+    public static partial void SignalPassedOn(ILogger logger, string signal, string target);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.SignalsRepeated, EventName = nameof(GuardianEvent.SignalsRepeated), Level = LogLevel.Information,
+        Message = "Received {Signal} {Count} more times in the last {WindowMs:0} ms; passed on to {Target}")]
+    public static partial void SignalsRepeated(ILogger logger, string signal, int count, double windowMs, string target);
 }

@@ -1,17 +1,25 @@
 namespace MoleculeGuardian.Supervision;
 
-/// <summary>What to start: a command, as which user (null: the supervisor's own), and what to do with its stdout.</summary>
+/// <summary>What to start: a command, as which user, where, with which environment, and what to do with its stdout.</summary>
 internal sealed record ChildSpec(string FileName, IReadOnlyList<string> Arguments)
 {
-    public string? UserName { get; init; }
+    /// <summary>
+    /// The user to start it as, as <c>Supervisor:RunAs</c> gives it (resolved at each start by
+    /// <see cref="UserDatabase.ResolveRunAs"/>); null: the supervisor's own user.
+    /// </summary>
+    public string? RunAs { get; init; }
 
+    /// <summary>Where it starts; null: the supervisor's own working directory (the container's).</summary>
     public string? WorkingDirectory { get; init; }
 
     /// <summary>Read stdout instead of sharing the supervisor's (the one-shot heal's plain answer line).</summary>
     public bool CaptureOutput { get; init; }
 
-    /// <summary>Environment variables the child must not inherit.</summary>
-    public IReadOnlyList<string> RemoveEnvironment { get; init; } = [];
+    /// <summary>
+    /// Null: the supervisor's whole environment. Otherwise exactly these variables, plus HOME, USER and LOGNAME of the
+    /// user the child runs as, from the user database (<see cref="GuardianEnvironment"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
     public string Describe() => string.Join(' ', Arguments.Prepend(FileName));
 }

@@ -4,7 +4,8 @@ using System.Runtime.InteropServices;
 namespace MoleculeGuardian.Supervision;
 
 /// <summary>
-/// Children as <see cref="Process"/>: stdin, stdout and stderr shared with the supervisor unless captured, the user
+/// Children as <see cref="Process"/>: stdin, stdout and stderr shared with the supervisor unless captured. The program
+/// is found through PATH only (<see cref="CommandPath"/>), never in the binary's or the working directory. The user is
 /// set through <see cref="ProcessStartInfo.UserName"/> (on Unix: uid, gid and the user's supplementary groups).
 /// </summary>
 internal sealed partial class ProcessLauncher : IChildLauncher
@@ -12,7 +13,10 @@ internal sealed partial class ProcessLauncher : IChildLauncher
     public IChildProcess Start(ChildSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var startInfo = new ProcessStartInfo(spec.FileName)
+        var fileName = CommandPath.Resolve(spec.FileName, System.Environment.GetEnvironmentVariable("PATH"),
+            spec.WorkingDirectory ?? Directory.GetCurrentDirectory(), IsExecutable);
+        var user = spec.RunAs is { Length: > 0 } runAs ? Resolve(runAs) : null;
+        var startInfo = new ProcessStartInfo(fileName)
         {
             UseShellExecute = false,
             RedirectStandardOutput = spec.CaptureOutput,
@@ -23,19 +27,68 @@ internal sealed partial class ProcessLauncher : IChildLauncher
             startInfo.ArgumentList.Add(argument);
         }
 
-        foreach (var name in spec.RemoveEnvironment)
+        if (user is not null && (user.Uid != Geteuid() || user.Gid != Getegid()))
         {
-            startInfo.Environment.Remove(name);
+            startInfo.UserName = user.Name;
         }
 
-        if (!string.IsNullOrEmpty(spec.UserName))
+        if (spec.Environment is { } environment)
         {
-            startInfo.UserName = spec.UserName;
+            startInfo.Environment.Clear();
+            foreach (var (name, value) in environment)
+            {
+                startInfo.Environment[name] = value;
+            }
+
+            SetUser(startInfo.Environment, user ?? UserDatabase.Current());
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{spec.FileName} did not start");
         return new Child(process, spec.CaptureOutput);
     }
+
+    /// <summary>HOME, USER and LOGNAME of the user the child runs as (a user without an entry: HOME=/ and no name).</summary>
+    private static void SetUser(IDictionary<string, string?> environment, UserEntry? user)
+    {
+        environment["HOME"] = user?.Home ?? "/";
+        foreach (var name in new[] { "USER", "LOGNAME" })
+        {
+            if (user is null)
+            {
+                environment.Remove(name);
+            }
+            else
+            {
+                environment[name] = user.Name;
+            }
+        }
+    }
+
+    private static UserEntry Resolve(string runAs)
+    {
+        try
+        {
+            return UserDatabase.ResolveRunAs(runAs);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException($"Supervisor:RunAs {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>What execve would run: a file (symlinks followed) the supervisor may execute.</summary>
+    private static bool IsExecutable(string path) => File.Exists(path) && Access(path, XOk) == 0;
+
+    private const int XOk = 1;
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Access(string path, int mode);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint Geteuid();
+
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    private static partial uint Getegid();
 
     /// <summary>
     /// .NET reaps the child itself (its SIGCHLD handler calls waitpid for the children it started) and reports a child

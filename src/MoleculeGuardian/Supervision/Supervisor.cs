@@ -8,22 +8,29 @@ namespace MoleculeGuardian.Supervision;
 /// <list type="number">
 /// <item>runs <c>heal</c> once and waits for it (bounded), so the runtime boots on a healed file;</item>
 /// <item>starts <c>run</c> and then the runtime, both as children: a guardian crash never takes the runtime down;</item>
-/// <item>restarts <c>run</c> when it exits (<see cref="RestartPolicy"/>), never after exit 78;</item>
-/// <item>forwards SIGTERM/SIGINT to every child (<see cref="OnSignal"/>); no restarts after one;</item>
+/// <item>restarts <c>run</c> when it exits (<see cref="RestartPolicy"/>), never after the invalid-configuration status;</item>
+/// <item>passes signals on (<see cref="OnSignal"/>, routed by <see cref="Signals"/>): SIGTERM/SIGINT to every child,
+/// and no restarts after one; every other signal tini passes on to the runtime alone;</item>
 /// <item>when the runtime exits, stops <c>run</c> and returns the runtime's status (128+n after signal n).</item>
 /// </list>
 /// All timing is on the <see cref="TimeProvider"/>; children come from the <see cref="IChildLauncher"/> seam.
+/// <c>invalidConfigurationStatus</c> is the guardian's exit status for an invalid configuration: not restarted after it
+/// (passed in, so that this folder needs nothing of <c>Cli</c>).
 /// </summary>
-internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions options, SupervisorCommands commands, TimeProvider time, ILogger log)
+internal sealed class Supervisor(
+    IChildLauncher launcher, SupervisorOptions options, SupervisorCommands commands, int invalidConfigurationStatus, TimeProvider time, ILogger log)
+    : IDisposable
 {
-    public const int SigInt = 2;
-    public const int SigKill = 9;
-    public const int SigTerm = 15;
-
     /// <summary>What a shell answers for a command it cannot run.</summary>
     public const int CannotStart = 127;
 
-    private readonly RestartPolicy _policy = new(options.RestartMinDelay, options.RestartMaxDelay, options.RestartResetAfter);
+    /// <summary>A storm of one signal is logged once per this long (<see cref="SignalLogLimiter"/>).</summary>
+    public static readonly TimeSpan SignalLogWindow = TimeSpan.FromSeconds(10);
+
+    private readonly RestartPolicy _policy = new(options.RestartMinDelay, options.RestartMaxDelay, options.RestartResetAfter, invalidConfigurationStatus);
+    private readonly SignalLogLimiter _signalLog = new(time, SignalLogWindow,
+        (signal, count, target) => Log.SignalsRepeated(log, Signals.Name(signal), count, SignalLogWindow.TotalMilliseconds, target));
+
     private readonly TaskCompletionSource<int> _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private IChildProcess? _heal;
@@ -32,15 +39,21 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
     private long _guardianStartedAt;
     private int? _signal;
 
-    public static string SignalName(int signal) => signal switch
-    {
-        SigInt => "SIGINT",
-        SigTerm => "SIGTERM",
-        _ => $"signal {signal}",
-    };
-
-    /// <summary>SIGTERM or SIGINT reached the supervisor: pass it on to every child there is, and stop restarting.</summary>
+    /// <summary>A signal reached the supervisor: passed on as <see cref="Signals.Route(int)"/> says.</summary>
     public void OnSignal(int signal)
+    {
+        if (Signals.Route(signal) == SignalRoute.Stop)
+        {
+            Stop(signal);
+        }
+        else
+        {
+            PassOnToRuntime(signal);
+        }
+    }
+
+    /// <summary>SIGTERM or SIGINT: pass it on to every child there is, and stop restarting.</summary>
+    private void Stop(int signal)
     {
         var targets = new List<string>();
         lock (_gate)
@@ -56,9 +69,31 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
             }
         }
 
-        Log.SignalForwarded(log, SignalName(signal), targets.Count == 0 ? "no child" : string.Join(", ", targets));
+        Log.SignalForwarded(log, Signals.Name(signal), targets.Count == 0 ? "no child" : string.Join(", ", targets));
         _stopRequested.TrySetResult(signal);
     }
+
+    /// <summary>
+    /// Any other signal is the runtime's: the guardian's children never get it (.NET would stop or die of most),
+    /// and the supervisor runs on. Before the runtime starts, or after it exited, there is no one to pass it to.
+    /// </summary>
+    private void PassOnToRuntime(int signal)
+    {
+        string target;
+        lock (_gate)
+        {
+            _runtime?.Signal(signal);
+            target = _runtime is { } runtime ? $"the runtime (pid {runtime.Pid})" : "no child: the runtime is not running";
+        }
+
+        if (_signalLog.Admit(signal, target))
+        {
+            Log.SignalPassedOn(log, Signals.Name(signal), target);
+        }
+    }
+
+    /// <summary>Ends the signal log's windows, reporting the counts not yet reported.</summary>
+    public void Dispose() => _signalLog.Dispose();
 
     public async Task<int> RunAsync()
     {
@@ -89,6 +124,11 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
         Log.RuntimeStarted(log, commands.Runtime.Describe(), runtime.Pid);
         await SuperviseGuardianAsync(runtime.Exited).ConfigureAwait(false);
         var status = await runtime.Exited.ConfigureAwait(false);
+        lock (_gate)
+        {
+            _runtime = null;
+        }
+
         Log.RuntimeExited(log, status);
         await StopGuardianAsync().ConfigureAwait(false);
         return status;
@@ -122,7 +162,7 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
             else if (first == expired)
             {
                 Log.ChildKilled(log, "startup heal", heal.Pid, options.HealTimeout.TotalMilliseconds);
-                heal.Signal(SigKill);
+                heal.Signal(Signals.SigKill);
             }
 
             var status = await heal.Exited.ConfigureAwait(false);
@@ -148,11 +188,11 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
     /// <summary>A signal came before the runtime started: it is not started, and the status says why (128+n, as a shell).</summary>
     private int StoppedBeforeRuntime(int signal)
     {
-        Log.StoppedBeforeRuntime(log, SignalName(signal), 128 + signal);
+        Log.StoppedBeforeRuntime(log, Signals.Name(signal), 128 + signal);
         return 128 + signal;
     }
 
-    /// <summary>Keeps <c>run</c> going until the runtime exits, a signal arrives or the guardian gives up (78).</summary>
+    /// <summary>Keeps <c>run</c> going until the runtime exits, a signal arrives or the guardian gives up (invalid configuration).</summary>
     private async Task SuperviseGuardianAsync(Task<int> runtimeExited)
     {
         using var stop = new CancellationTokenSource();
@@ -228,7 +268,7 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
         _guardian = TryStart("guardian", commands.Guardian);
         if (_guardian is not null)
         {
-            Log.GuardianStarted(log, _guardian.Pid, commands.Guardian.UserName is { Length: > 0 } user ? user : Environment.UserName);
+            Log.GuardianStarted(log, _guardian.Pid, commands.Guardian.RunAs is { Length: > 0 } user ? user : Environment.UserName);
         }
     }
 
@@ -254,7 +294,7 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
             guardian = _guardian;
             if (guardian is not null && _signal is null)
             {
-                guardian.Signal(SigTerm);
+                guardian.Signal(Signals.SigTerm);
             }
         }
 
@@ -282,12 +322,9 @@ internal sealed class Supervisor(IChildLauncher launcher, SupervisorOptions opti
         if (!child.Exited.IsCompleted)
         {
             Log.ChildKilled(log, what, child.Pid, timeout.TotalMilliseconds);
-            child.Signal(SigKill);
+            child.Signal(Signals.SigKill);
         }
 
         await child.Exited.ConfigureAwait(false);
     }
 }
-
-/// <summary>The three commands the supervisor starts.</summary>
-internal sealed record SupervisorCommands(ChildSpec Heal, ChildSpec Guardian, ChildSpec Runtime);

@@ -107,8 +107,10 @@ public sealed class SuperviseProcessTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "supervise" }, "no runtime command")]
-    [InlineData(new[] { "supervise", "/bin/true" }, "unrecognized argument '/bin/true'")]
-    public async Task Supervise_NoRuntimeCommand_UsageError(string[] args, string message)
+    [InlineData(new[] { "supervise", "/bin/true" }, "unrecognized argument '/bin/true' (the runtime command follows '--')")]
+    [InlineData(new[] { "supervise", "--bogus", "--", "/bin/true" }, "unrecognized argument '--bogus'")]
+    [InlineData(new[] { "supervise", "@/etc/hostname", "--", "/bin/true" }, "unrecognized argument '@/etc/hostname'")]
+    public async Task Supervise_NoRuntimeOrAnUnknownArgument_UsageError(string[] args, string message)
     {
         var (exitCode, _, stderr) = await ProcessRunner.RunAsync(ProcessRunner.GuardianBinary, args);
 
@@ -124,7 +126,20 @@ public sealed class SuperviseProcessTests : IDisposable
         var exitCode = await MoleculeGuardian.Cli.GuardianCli.RunAsync(["supervise", "--help"], output, output);
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("Usage: supervise [--Guardian:Key=value...] -- RUNTIME [ARGS...]", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage: supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]", output.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>After '--' everything is the runtime's, as given: options, '@' tokens, a second '--', overrides.</summary>
+    [Fact]
+    public async Task Supervise_ArgumentsAfterTheDoubleDash_ReachTheRuntimeUntouched()
+    {
+        string[] runtime = ["--help", "-h", "@/etc/hostname", "--", "--Guardian:SettingsPath=/x", "--version", "a b"];
+
+        var (exitCode, stdout, _) = await ProcessRunner.RunAsync(ProcessRunner.GuardianBinary,
+            ["supervise", "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_sandbox.SettingsPath}", "--", "printf", "[%s]", .. runtime]);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains(string.Concat(runtime.Select(a => $"[{a}]")), stdout, StringComparison.Ordinal);
     }
 
     [Fact]

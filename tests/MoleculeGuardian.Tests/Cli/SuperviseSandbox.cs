@@ -29,14 +29,17 @@ internal sealed class SuperviseSandbox : IDisposable
         wait "$sleeper"
         """;
 
-    /// <summary>A guardian whose heal never finishes on its own: it logs <c>heal-start</c> and waits for SIGTERM.</summary>
+    /// <summary>
+    /// A guardian whose heal never finishes on its own: it marks <c>heal-start</c> in <see cref="Marks"/> beside it
+    /// (found from its own path: the guardian's children get no test variables) and waits for SIGTERM.
+    /// </summary>
     private const string SlowHealGuardian = """
         #!/bin/sh
         [ "$1" = heal ] || exit 2
         sleep 600 >/dev/null 2>&1 &
         sleeper=$!
         trap 'kill "$sleeper"; exit 0' TERM
-        echo heal-start >>"$STANDIN_MARKS"
+        echo heal-start >>"$(dirname "$0")/marks"
         wait "$sleeper"
         """;
 
@@ -64,7 +67,6 @@ internal sealed class SuperviseSandbox : IDisposable
         {
             ["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1",
             ["STANDIN_SETTINGS"] = SettingsPath,
-            ["STANDIN_MARKS"] = Marks,
         };
         foreach (var (name, value) in environment)
         {

@@ -51,7 +51,7 @@ internal sealed class FakeChild(int pid, ChildSpec spec) : IChildProcess
         {
             Exit(status);
         }
-        else if (signal == Supervisor.SigKill || !Ignored.Contains(signal))
+        else if (signal == MoleculeGuardian.Supervision.Signals.SigKill || !Ignored.Contains(signal))
         {
             Exit(128 + signal);
         }

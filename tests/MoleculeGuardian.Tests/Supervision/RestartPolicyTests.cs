@@ -4,7 +4,7 @@ namespace MoleculeGuardian.Tests.Supervision;
 
 public sealed class RestartPolicyTests
 {
-    private readonly RestartPolicy _policy = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
+    private readonly RestartPolicy _policy = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), noRestartStatus: 78);
 
     [Fact]
     public void OnExit_QuickExits_DoubleUpToTheCap()

@@ -6,6 +6,9 @@ namespace MoleculeGuardian.Tests.Supervision;
 /// <summary>A <see cref="Supervisor"/> over fake children on a fake clock, running from construction.</summary>
 internal sealed class SupervisorHarness
 {
+    /// <summary>The guardian's exit status after which it is not restarted (the CLI passes its EX_CONFIG, 78).</summary>
+    public const int InvalidConfiguration = 78;
+
     public static readonly SupervisorOptions Options = new()
     {
         RestartMinDelay = TimeSpan.FromSeconds(1),
@@ -20,9 +23,9 @@ internal sealed class SupervisorHarness
         configure?.Invoke(Launcher);
         var commands = new SupervisorCommands(
             new ChildSpec("guardian", ["heal"]) { CaptureOutput = true },
-            new ChildSpec("guardian", ["run"]) { UserName = "agent" },
+            new ChildSpec("guardian", ["run"]) { RunAs = "agent" },
             new ChildSpec("runtime", ["--flag"]));
-        Supervisor = new Supervisor(Launcher, Options, commands, Time, Log);
+        Supervisor = new Supervisor(Launcher, Options, commands, InvalidConfiguration, Time, Log);
         Run = Task.Run(Supervisor.RunAsync);
     }
 

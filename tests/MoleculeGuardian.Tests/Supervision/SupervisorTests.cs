@@ -44,13 +44,13 @@ public sealed class SupervisorTests
     [Fact]
     public async Task RunAsync_HealHangsPastItsTimeout_KilledThenTheRuntimeStarts()
     {
-        var harness = new SupervisorHarness(l => l.Configure = c => c.Ignored.Add(Supervisor.SigTerm));
+        var harness = new SupervisorHarness(l => l.Configure = c => c.Ignored.Add(Signals.SigTerm));
         await harness.WaitAsync(() => harness.Launcher.Heals.Count == 1, "the startup heal to start");
 
         await harness.AdvanceAfterTimerAsync(1, SupervisorHarness.Options.HealTimeout);
 
         await harness.WaitAsync(() => harness.Launcher.Runtimes.Count == 1, "the runtime to start");
-        Assert.Equal([Supervisor.SigKill], harness.Launcher.Heals[0].Signals);
+        Assert.Equal([Signals.SigKill], harness.Launcher.Heals[0].Signals);
         Assert.Contains("StartupHealFailed The startup heal failed with status 137 (killed after 30 s)", harness.Log.Text, StringComparison.Ordinal);
     }
 
@@ -120,7 +120,7 @@ public sealed class SupervisorTests
         runtime.Exit(status);
 
         Assert.Equal(status, await harness.ExitStatusAsync());
-        Assert.Equal([Supervisor.SigTerm], guardian.Signals);
+        Assert.Equal([Signals.SigTerm], guardian.Signals);
         Assert.Contains($"RuntimeExited The runtime exited with status {status}", harness.Log.Text, StringComparison.Ordinal);
         Assert.Single(harness.Launcher.Guardians);
     }
@@ -128,23 +128,23 @@ public sealed class SupervisorTests
     [Fact]
     public async Task RunAsync_GuardianIgnoresSigterm_KilledAfterTheStopTimeout()
     {
-        var harness = new SupervisorHarness(l => l.Configure = c => c.Ignored.Add(Supervisor.SigTerm));
+        var harness = new SupervisorHarness(l => l.Configure = c => c.Ignored.Add(Signals.SigTerm));
         var (guardian, runtime) = await harness.PastHealAsync();
         runtime.Exit(5);
 
         await harness.AdvanceAfterTimerAsync(2, SupervisorHarness.Options.StopTimeout);
 
         Assert.Equal(5, await harness.ExitStatusAsync());
-        Assert.Equal([Supervisor.SigTerm, Supervisor.SigKill], guardian.Signals);
+        Assert.Equal([Signals.SigTerm, Signals.SigKill], guardian.Signals);
         Assert.Contains("ChildKilled The guardian (pid 101) did not exit within 10000 ms", harness.Log.Text, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(Supervisor.SigTerm, 23)]
-    [InlineData(Supervisor.SigInt, 130)]
+    [InlineData(Signals.SigTerm, 23)]
+    [InlineData(Signals.SigInt, 130)]
     public async Task OnSignal_WhileBothRun_ForwardedToBothNoRestartReturnsTheRuntimeStatus(int signal, int runtimeStatus)
     {
-        var harness = new SupervisorHarness(l => l.Configure = c => c.Traps[Supervisor.SigTerm] = c.Spec.FileName == "runtime" ? 23 : 0);
+        var harness = new SupervisorHarness(l => l.Configure = c => c.Traps[Signals.SigTerm] = c.Spec.FileName == "runtime" ? 23 : 0);
         var (guardian, runtime) = await harness.PastHealAsync();
 
         harness.Supervisor.OnSignal(signal);
@@ -154,7 +154,7 @@ public sealed class SupervisorTests
         Assert.Equal([signal], guardian.Signals);
         harness.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Single(harness.Launcher.Guardians);
-        Assert.Contains($"SignalForwarded Received {Supervisor.SignalName(signal)}; forwarded it to the runtime (pid 102), the guardian (pid 101)", harness.Log.Text, StringComparison.Ordinal);
+        Assert.Contains($"SignalForwarded Received {Signals.Name(signal)}; forwarded it to the runtime (pid 102), the guardian (pid 101)", harness.Log.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -165,12 +165,12 @@ public sealed class SupervisorTests
         guardian.Exit(1);
         await harness.WaitAsync(() => harness.Time.TimersArmed == 2, "the restart delay to be armed");
 
-        harness.Supervisor.OnSignal(Supervisor.SigTerm);
+        harness.Supervisor.OnSignal(Signals.SigTerm);
         harness.Time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(143, await harness.ExitStatusAsync());
         Assert.Single(harness.Launcher.Guardians);
-        Assert.Equal([Supervisor.SigTerm], runtime.Signals);
+        Assert.Equal([Signals.SigTerm], runtime.Signals);
     }
 
     [Fact]
@@ -179,10 +179,10 @@ public sealed class SupervisorTests
         var harness = new SupervisorHarness();
         await harness.WaitAsync(() => harness.Launcher.Heals.Count == 1, "the startup heal to start");
 
-        harness.Supervisor.OnSignal(Supervisor.SigTerm);
+        harness.Supervisor.OnSignal(Signals.SigTerm);
 
         Assert.Equal(143, await harness.ExitStatusAsync());
-        Assert.Equal([Supervisor.SigTerm], harness.Launcher.Heals[0].Signals);
+        Assert.Equal([Signals.SigTerm], harness.Launcher.Heals[0].Signals);
         Assert.Single(harness.Launcher.Started);
         Assert.Contains("StoppedBeforeRuntime Stopped by SIGTERM before the runtime started; exiting with 143", harness.Log.Text, StringComparison.Ordinal);
     }
@@ -190,14 +190,14 @@ public sealed class SupervisorTests
     [Fact]
     public async Task OnSignal_DuringAHealThatIgnoresIt_HealKilledAfterTheStopTimeoutReturns143()
     {
-        var harness = new SupervisorHarness(l => l.Configure = c => c.Ignored.Add(Supervisor.SigTerm));
+        var harness = new SupervisorHarness(l => l.Configure = c => c.Ignored.Add(Signals.SigTerm));
         await harness.WaitAsync(() => harness.Launcher.Heals.Count == 1, "the startup heal to start");
-        harness.Supervisor.OnSignal(Supervisor.SigTerm);
+        harness.Supervisor.OnSignal(Signals.SigTerm);
 
         await harness.AdvanceAfterTimerAsync(2, SupervisorHarness.Options.StopTimeout);
 
         Assert.Equal(143, await harness.ExitStatusAsync());
-        Assert.Equal([Supervisor.SigTerm, Supervisor.SigKill], harness.Launcher.Heals[0].Signals);
+        Assert.Equal([Signals.SigTerm, Signals.SigKill], harness.Launcher.Heals[0].Signals);
         Assert.Single(harness.Launcher.Started);
     }
 
@@ -209,7 +209,7 @@ public sealed class SupervisorTests
         harness.Launcher.Heals[0].Exit(0);
 
         Assert.Equal(127, await harness.ExitStatusAsync());
-        Assert.Equal([Supervisor.SigTerm], harness.Launcher.Guardians[0].Signals);
+        Assert.Equal([Signals.SigTerm], harness.Launcher.Guardians[0].Signals);
         Assert.Contains("StartFailed Could not start the runtime runtime --flag: No such file or directory", harness.Log.Text, StringComparison.Ordinal);
     }
 

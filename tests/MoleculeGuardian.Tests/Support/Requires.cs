@@ -18,6 +18,8 @@ internal static class Requires
         ["python3"] = "python3",
         ["podman"] = "podman",
         ["bash"] = "bash",
+        ["unshare"] = "util-linux",
+        ["tini"] = "tini",
     };
 
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
