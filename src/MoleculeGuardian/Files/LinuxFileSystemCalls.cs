@@ -151,9 +151,10 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         //   and an opener whose open() reaches the file only after the holder last asked F_GETLEASE.
         // - Only regular files; only the file's owner (by fsuid) or a holder of CAP_LEASE (EACCES otherwise: a
         //   guardian acting as uid 1000 leases uid 1000's files only); only while fs.leases-enable is 1 (EINVAL
-        //   otherwise); only on file systems that implement leases (not NFS, FUSE and some others: EINVAL). All of
-        //   those answer Unavailable. The lease belongs to the open file description of the O_RDONLY handle: closing
-        //   its last descriptor releases it.
+        //   otherwise); only on file systems that implement leases (FUSE and some network file systems refuse them,
+        //   with EINVAL, or with EAGAIN, which reads as Busy). Those answer Unavailable; either way the store falls
+        //   back to its content check. The lease belongs to the open file description of the O_RDONLY handle:
+        //   closing its last descriptor releases it.
         var fd = Fd(handle);
 
         // A lease break signals the holder, with SIGIO by default, whose default action ends the process: SIGURG is
