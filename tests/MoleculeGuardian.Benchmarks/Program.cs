@@ -12,11 +12,12 @@ using MoleculeGuardian.Benchmarks.E2E;
 //   footprint --binary [LABEL=]PATH ... [options]                  start, memory, threads and idle CPU of builds side by side
 const string Usage = """
     usage: MoleculeGuardian.Benchmarks bdn [--results-json FILE] [BenchmarkDotNet args, e.g. --job short --filter '*']
-           MoleculeGuardian.Benchmarks e2e --binary PATH [--baseline SCRIPT] [--runs 200] [--bursts 5] [--storm-writes 1500]
+           MoleculeGuardian.Benchmarks e2e --binary PATH [--baseline SCRIPT] [--runs 200] [--reader-runs 200] [--bursts 5] [--storm-writes 1500]
                                        [--storm-cap-seconds 60] [--start-runs 21] [--idle-seconds 60] [--floor-runs 500]
                                        [--file-bytes 4096] [--work-dir DIR] [--bdn-results FILE] [--json-out FILE]
                                        [--only guardian|baseline]
       --runs         evicting writes of each kind (in place, rename-replace) per subject, for the absent time
+      --reader-runs  the same with a reader holding the file each write leaves (as tail -f would); 0 skips them
       --bursts       boot bursts per subject (30 merges in 1.5 s, every 5th evicting, heartbeat every 2 ms)
       --storm-writes back-to-back writes per storm (one storm keeping the entry, one evicting it)
       --storm-cap-seconds  how long a subject may take to settle after a storm or burst (the jq loop needs it)
@@ -31,7 +32,7 @@ const string Usage = """
     """;
 // Unknown options are refused: one from an older harness (--debounce-ms, --reassert-runs) would otherwise be ignored
 // silently and the run mistaken for what it is not.
-string[] e2eOptions = ["binary", "baseline", "runs", "bursts", "storm-writes", "storm-cap-seconds", "start-runs", "idle-seconds",
+string[] e2eOptions = ["binary", "baseline", "runs", "reader-runs", "bursts", "storm-writes", "storm-cap-seconds", "start-runs", "idle-seconds",
     "floor-runs", "file-bytes", "work-dir", "bdn-results", "json-out", "only"];
 
 if (args.Length == 0)
@@ -121,6 +122,7 @@ static int RunE2e(string[] args, string[] known, string usage)
         Binary = Path.GetFullPath(binary),
         BaselineScript = Path.GetFullPath(map.GetValueOrDefault("baseline") ?? Path.Combine(AppContext.BaseDirectory, "baseline", "inotifywait-jq.sh")),
         Runs = Int("runs", 200),
+        ReaderRuns = Int("reader-runs", 200),
         Bursts = Int("bursts", 5),
         StormWrites = Int("storm-writes", 1500),
         StormCapSeconds = Int("storm-cap-seconds", 60),

@@ -4,7 +4,8 @@
 #   2. runs the BenchmarkDotNet heal benchmarks (short job),
 #   3. runs the end-to-end harness: the AOT binary at its shipped defaults beside the inotifywait + jq baseline. It
 #      measures how long the protected entry stays out of the file after another writer evicts it (one in-place
-#      write, one rename-replace; a boot burst of plugin merges under a 2 ms heartbeat), write storms that keep or
+#      write, one rename-replace, each also with a reader holding the file as tail -f would; a boot burst of plugin
+#      merges under a 2 ms heartbeat), write storms that keep or
 #      evict the entry, start, idle CPU and memory, the guardian's own AbsentMs beside the harness's measurement, and
 #      the physical floor (inotify delivery, one read, one durable write) of the same directory.
 #      It prints the table, the notes, the AbsentMs comparison and the floor (table.md) and writes every raw number
@@ -13,7 +14,8 @@
 # Takes about 10 minutes on 2 vCPUs (publish and BenchmarkDotNet ~4, end to end ~5.5). Run it on a quiet machine: the absent
 # times are a few ms, and other load shows up in them directly.
 # Environment: E2E_ARGS adds harness options (e.g. E2E_ARGS="--runs 20 --idle-seconds 5" while developing; the
-# reported numbers use the defaults: 200 evicting writes of each kind, 5 bursts, storms of 1,500 writes, 60 s idle),
+# reported numbers use the defaults: 200 evicting writes of each kind, and 200 more with a reader, 5 bursts, storms of
+# 1,500 writes, 60 s idle),
 # BDN_ARGS replaces the BenchmarkDotNet arguments (default: --job short --filter '*').
 #
 # usage: tests/MoleculeGuardian.Benchmarks/run-benchmarks.sh [output directory, default artifacts/perf]

@@ -17,12 +17,12 @@ internal enum RenameMode
 internal enum LeaseResult
 {
     /// <summary>
-    /// Held: no other open file refers to the inode, and anyone else's open now waits until the lease is released,
-    /// which closing the handle does.
+    /// Held: nobody has the file open for writing, and anyone's open of it for writing (or truncate(2) of it) now
+    /// waits until the lease is released, which closing the handle does. Readers neither stop nor break it.
     /// </summary>
     Granted,
 
-    /// <summary>Another open file (a reader or a writer) refers to the inode.</summary>
+    /// <summary>Somebody has the file open for writing (another process, or this one through another handle).</summary>
     Busy,
 
     /// <summary>Leases cannot be had here (file system, ownership, or the kernel's fs.leases-enable).</summary>
@@ -76,16 +76,23 @@ internal interface IFileSystemCalls
     /// <summary>Flushes a directory's entries (the rename) to disk.</summary>
     void FsyncDirectory(SafeFileHandle directory, string path);
 
-    /// <summary>The names in the directory (not "." and ".."), read from the handle.</summary>
-    IReadOnlyList<string> ListNames(SafeFileHandle directory, string path);
+    /// <summary>
+    /// The names in the directory (not "." and ".."), read from the handle as the enumeration goes: a stream over
+    /// <c>readdir</c>, one buffer of entries at a time, so nothing holds all the names of a huge directory. The stream
+    /// is opened when the enumeration starts and closed when it ends or is disposed (a <c>foreach</c> left early
+    /// closes it); a failure throws <see cref="PosixException"/> naming <paramref name="path"/>, from the enumeration.
+    /// </summary>
+    IEnumerable<string> ListNames(SafeFileHandle directory, string path);
 
     /// <summary>
-    /// <c>F_SETLEASE F_WRLCK</c>: granted only when no other open file refers to the inode; while held, another
-    /// process's open of it waits in the kernel (before an O_TRUNC truncates anything) until the lease is released,
-    /// which closing the handle does.
+    /// <c>F_SETLEASE F_RDLCK</c> on a handle opened read-only: granted only when nobody has the file open for writing
+    /// (this process's own write handles count); while held, an open of it for writing, with or without O_TRUNC, and
+    /// truncate(2) wait in the kernel, before truncating anything, until the lease is released, which closing the
+    /// handle does. Opens for reading do not break it. See <see cref="LinuxFileSystemCalls.TryReadLease"/> for what it
+    /// does not cover.
     /// </summary>
-    LeaseResult TryWriteLease(SafeFileHandle handle, string path);
+    LeaseResult TryReadLease(SafeFileHandle handle, string path);
 
-    /// <summary><c>F_GETLEASE</c>: true when somebody has begun to open the leased file and waits for the release.</summary>
+    /// <summary><c>F_GETLEASE</c>: true when somebody has begun to open the leased file for writing and waits for the release.</summary>
     bool LeaseBreaking(SafeFileHandle handle, string path);
 }

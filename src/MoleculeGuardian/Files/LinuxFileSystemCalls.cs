@@ -33,7 +33,7 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
     private const int FSetSig = 10;
     private const int FSetLease = 1024;
     private const int FGetLease = 1025;
-    private const int FWrLck = 1;
+    private const int FRdLck = 0;
     private const int SigUrg = 23;
 
     public SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path) =>
@@ -114,36 +114,18 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         Fsync(handle, path);
     }
 
-    public unsafe IReadOnlyList<string> ListNames(SafeFileHandle directory, string path)
+    public IEnumerable<string> ListNames(SafeFileHandle directory, string path)
     {
-        // A fresh open of "." has a read position of its own; fdopendir takes it over and closedir closes it.
-        var handle = OpenAt(Fd(directory), ".", ORdOnly | ODirectory | OCloExec, 0, path);
-        var stream = NativeMethods.fdopendir(Fd(handle));
-        if (stream == 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            throw new PosixException("fdopendir", path, errno);
-        }
-
-        handle.SetHandleAsInvalid();
-        var names = new List<string>();
+        // An iterator: this runs when the enumeration starts, and the finally when it ends or is disposed. readdir
+        // hands out the entries of one getdents buffer (32 KiB in glibc) at a time; each name is yielded and forgotten.
+        var stream = OpenDirectoryStream(directory, path);
         try
         {
-            while (true)
+            while (NextName(stream, path) is { } name)
             {
-                var entry = NativeMethods.readdir(stream);
-                if (entry == 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    return errno == 0 ? names : throw new PosixException("readdir", path, errno);
-                }
-
-                // struct dirent on 64-bit glibc: d_ino, d_off (8 bytes each), d_reclen (2), d_type (1), then d_name.
-                var name = Marshal.PtrToStringUTF8(entry + DirentNameOffset) ?? "";
                 if (name is not ("." or ".."))
                 {
-                    names.Add(name);
+                    yield return name;
                 }
             }
         }
@@ -153,8 +135,26 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         }
     }
 
-    public LeaseResult TryWriteLease(SafeFileHandle handle, string path)
+    public LeaseResult TryReadLease(SafeFileHandle handle, string path)
     {
+        // What the kernel does (fs/locks.c; fcntl(2) "Leases"), and so what this covers:
+        // - Granted only if no open file description anywhere has the inode open for writing: a reader (tail -f, an
+        //   editor, any uid) does not stand in the way, a writer does, and so does a write handle of our own on the
+        //   same file (a read lease can never be had through, or beside, the handle that wrote the file).
+        // - While held, an open of the file for writing (O_WRONLY or O_RDWR, O_TRUNC or not) breaks it inside open(),
+        //   before O_TRUNC truncates anything, and so does truncate(2) by path: the opener waits until we release the
+        //   lease (closing the handle) or /proc/sys/fs/lease-break-time (45 s) passes, and F_GETLEASE shows F_UNLCK
+        //   meanwhile. An opener with O_NONBLOCK (coreutils truncate) gets EWOULDBLOCK instead of waiting. Opens for
+        //   reading, rename, link and unlink do not break it.
+        // - Not covered: writes, ftruncate or a shared mapping through a descriptor opened before the lease was
+        //   granted (there is none when it is granted; when there is one, this answers Busy); chmod, chown and xattrs;
+        //   and an opener whose open() reaches the file only after the holder last asked F_GETLEASE.
+        // - Only regular files; only the file's owner (by fsuid) or a holder of CAP_LEASE (EACCES otherwise: a
+        //   guardian acting as uid 1000 leases uid 1000's files only); only while fs.leases-enable is 1 (EINVAL
+        //   otherwise); only on file systems that implement leases (FUSE and some network file systems refuse them,
+        //   with EINVAL, or with EAGAIN, which reads as Busy). Those answer Unavailable; either way the store falls
+        //   back to its content check. The lease belongs to the open file description of the O_RDONLY handle:
+        //   closing its last descriptor releases it.
         var fd = Fd(handle);
 
         // A lease break signals the holder, with SIGIO by default, whose default action ends the process: SIGURG is
@@ -164,7 +164,7 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
             return LeaseResult.Unavailable;
         }
 
-        if (NativeMethods.fcntl(fd, FSetLease, FWrLck) == 0)
+        if (NativeMethods.fcntl(fd, FSetLease, FRdLck) == 0)
         {
             return LeaseResult.Granted;
         }
@@ -174,8 +174,43 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
 
     public bool LeaseBreaking(SafeFileHandle handle, string path)
     {
+        // A read lease being broken reads as F_UNLCK, the type it is being broken to (and so does one the kernel
+        // already took away after lease-break-time).
         var type = NativeMethods.fcntl(Fd(handle), FGetLease, 0);
-        return type >= 0 ? type != FWrLck : throw new PosixException("fcntl(F_GETLEASE)", path, Marshal.GetLastPInvokeError());
+        return type >= 0 ? type != FRdLck : throw new PosixException("fcntl(F_GETLEASE)", path, Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>A readdir stream of its own on the directory: a fresh open of "." has its own read position.</summary>
+    private static nint OpenDirectoryStream(SafeFileHandle directory, string path)
+    {
+        var handle = OpenAt(Fd(directory), ".", ORdOnly | ODirectory | OCloExec, 0, path);
+        var stream = NativeMethods.fdopendir(Fd(handle));
+        if (stream == 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new PosixException("fdopendir", path, errno);
+        }
+
+        // fdopendir took the descriptor over: closedir closes it.
+        handle.SetHandleAsInvalid();
+        return stream;
+    }
+
+    /// <summary>The next entry's name, or null at the end of the directory.</summary>
+    private static string? NextName(nint stream, string path)
+    {
+        // readdir returns null both at the end and on an error; only errno, which the marshaller clears before the
+        // call, tells them apart.
+        var entry = NativeMethods.readdir(stream);
+        if (entry == 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return errno == 0 ? null : throw new PosixException("readdir", path, errno);
+        }
+
+        // struct dirent on 64-bit glibc: d_ino, d_off (8 bytes each), d_reclen (2), d_type (1), then d_name.
+        return Marshal.PtrToStringUTF8(entry + DirentNameOffset) ?? "";
     }
 
     private static SafeFileHandle OpenAt(int directory, string name, int flags, uint mode, string path)

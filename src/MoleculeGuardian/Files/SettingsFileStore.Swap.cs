@@ -17,14 +17,14 @@ internal sealed partial class SettingsFileStore
         }
         catch (PosixException ex) when (ex.ErrorNumber == Errno.EEXIST)
         {
-            return ReplaceResult.Conflict;
+            return ReplaceResult.Conflict(ConflictCause.Appeared);
         }
         catch (PosixException ex) when (ex.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
         {
             // No RENAME_NOREPLACE on this file system: check, then a plain rename.
             if (_fs.StatAt(swap.Dir, FileName, SettingsPath) is not null)
             {
-                return ReplaceResult.Conflict;
+                return ReplaceResult.Conflict(ConflictCause.Appeared);
             }
 
             _fs.RenameAt(swap.Dir, swap.Temp, FileName, RenameMode.Replace, SettingsPath);
@@ -32,11 +32,17 @@ internal sealed partial class SettingsFileStore
         }
     }
 
-    private ReplaceResult SwapIn(SettingsRead basis, Swap swap, byte[] content, bool leases)
+    private ReplaceResult SwapIn(SettingsRead basis, Swap swap, byte[] content)
     {
-        if (_fs.StatAt(swap.Dir, FileName, SettingsPath) is not { } current || current.Fingerprint != basis.Stat!.Value.Fingerprint)
+        var read = basis.Stat!.Value;
+        if (_fs.StatAt(swap.Dir, FileName, SettingsPath) is not { } current)
         {
-            return ReplaceResult.Conflict;
+            return ReplaceResult.Conflict(ConflictCause.Removed);
+        }
+
+        if (current.Fingerprint != read.Fingerprint)
+        {
+            return ReplaceResult.Conflict(current.Device == read.Device && current.Inode == read.Inode ? ConflictCause.Written : ConflictCause.Replaced);
         }
 
         DateTimeOffset renamedAt;
@@ -53,27 +59,35 @@ internal sealed partial class SettingsFileStore
         }
         catch (PosixException ex) when (ex.ErrorNumber == Errno.ENOENT)
         {
-            return ReplaceResult.Conflict;
+            return ReplaceResult.Conflict(ConflictCause.Removed);
         }
 
         // The exchange shows exactly what we displaced: it may be dropped only if it is what we read and nobody can
         // still write into it. A writer whose open(O_TRUNC) found the old file just before the exchange truncates and
         // writes it a moment later; the content check alone would miss that, and the writer's update would go into a
-        // file nobody reads. A write lease closes most of that window: it is refused while the writer has the file
-        // open, and while held, a writer's open waits before truncating, which F_GETLEASE then shows.
+        // file nobody reads. A read lease closes most of that window without minding readers: it is granted when
+        // nobody has the file open for writing, and while held, a writer's open waits before truncating, which
+        // F_GETLEASE then shows. So: lease first, then the content check (which sees every write made before the
+        // lease), then F_GETLEASE (any open for writing since).
+        // Where the lease is unavailable (file system, owner, fs.leases-enable) or busy (someone has the file open
+        // for writing: a writer mid-write, which the content check catches, or one holding it open without writing),
+        // the content check alone decides: a descriptor opened for writing before the exchange and written through
+        // only after this check writes into the displaced file, as it would after any other writer's rename-replace.
         // The lease lasts until `displaced` is closed, after the unlink or the put-back: a writer that waited for it
         // then writes the file at whichever name it has by then (the settings path, if it was put back).
         using var displaced = _fs.OpenReadAt(swap.Dir, swap.Temp, swap.TempPath);
-        var lease = leases ? _fs.TryWriteLease(displaced, swap.TempPath) : LeaseResult.Unavailable;
-        if (lease != LeaseResult.Busy && Holds(displaced, swap.TempPath, basis.Bytes)
-            && !(lease == LeaseResult.Granted && _fs.LeaseBreaking(displaced, swap.TempPath)))
+        var lease = _fs.TryReadLease(displaced, swap.TempPath);
+        var cause = !Holds(displaced, swap.TempPath, basis.Bytes) ? ConflictCause.ContentChanged
+            : lease == LeaseResult.Granted && _fs.LeaseBreaking(displaced, swap.TempPath) ? ConflictCause.WriterOpened
+            : ConflictCause.None;
+        if (cause == ConflictCause.None)
         {
             TryUnlink(swap.Dir, swap.Temp);
             return Placed(swap, renamedAt);
         }
 
         PutBack(swap, content);
-        return ReplaceResult.Conflict;
+        return ReplaceResult.Conflict(cause);
     }
 
     /// <summary>
@@ -85,7 +99,7 @@ internal sealed partial class SettingsFileStore
         renamedAt ??= _time.GetUtcNow();
         return _fs.StatAt(swap.Dir, FileName, SettingsPath) is { } now && now.Inode == swap.Inode
             ? new ReplaceResult(ReplaceOutcome.Replaced, renamedAt)
-            : ReplaceResult.Conflict;
+            : ReplaceResult.Conflict(ConflictCause.Overtaken);
     }
 
     /// <summary>Another writer changed the file after our read: put what we displaced back, unless a newer write went into ours.</summary>
@@ -114,7 +128,22 @@ internal sealed partial class SettingsFileStore
             return false;
         }
 
-        var actual = ReadAll(handle, stat.Size);
-        return actual is not null && actual.AsSpan().SequenceEqual(expected);
+        // Compared a piece at a time: the file is not read into memory a second time.
+        var piece = new byte[(int)Math.Min(64 * 1024, Math.Max(expected.Length, 1))];
+        for (var offset = 0; ; )
+        {
+            var n = _fs.Read(handle, piece, offset, path);
+            if (n == 0)
+            {
+                return offset == expected.Length;
+            }
+
+            if (offset + n > expected.Length || !piece.AsSpan(0, n).SequenceEqual(expected.AsSpan(offset, n)))
+            {
+                return false;
+            }
+
+            offset += n;
+        }
     }
 }

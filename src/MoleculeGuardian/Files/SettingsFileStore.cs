@@ -93,7 +93,6 @@ internal sealed partial class SettingsFileStore
         try
         {
             ulong ourInode;
-            bool leases;
             using (var handle = _fs.CreateExclusiveAt(dir.Handle, temp, tempPath))
             {
                 tempExists = true;
@@ -106,14 +105,14 @@ internal sealed partial class SettingsFileStore
                 _fs.FChmod(handle, mode, tempPath);
                 _fs.Fsync(handle, tempPath);
                 ourInode = _fs.FStat(handle, tempPath).Inode;
-
-                // Nobody else can have our fresh temp file open, so a lease on it is granted wherever leases work
-                // (closing the handle releases it).
-                leases = _fs.TryWriteLease(handle, tempPath) == LeaseResult.Granted;
             }
 
+            // No lease is probed on the temp file: the read lease taken on the displaced file after the exchange
+            // decides alone, since neither "unavailable" nor "busy" stops a replace. (Such a probe would have to be a
+            // read lease through a fresh read-only handle: our own write handle counts as a writer, and a read lease
+            // is never granted beside one.)
             var swap = new Swap(dir.Handle, temp, tempPath, ourInode);
-            var result = basis.Status == ReadStatus.Absent ? CreateNew(swap) : SwapIn(basis, swap, content, leases);
+            var result = basis.Status == ReadStatus.Absent ? CreateNew(swap) : SwapIn(basis, swap, content);
             // Stryker disable once Logical : once Replaced the temp name is gone (renamed, or unlinked after the exchange); this only saves a stat
             tempExists = result.Outcome != ReplaceOutcome.Replaced && _fs.StatAt(dir.Handle, temp, tempPath) is not null;
             if (result.Outcome == ReplaceOutcome.Replaced)
@@ -199,17 +198,23 @@ internal sealed partial class SettingsFileStore
         return path;
     }
 
-    /// <summary>Removes temp files left by guardian processes that are gone (a crash between create and rename).</summary>
-    public IReadOnlyList<string> RemoveStaleTemps()
+    /// <summary>
+    /// Removes temp files left by guardian processes that are gone (a crash between create and rename), yielding
+    /// each one's path as it goes. Lazy: the directory is read as the result is enumerated, in one streamed pass that
+    /// holds no list of names, so enumerate it to the end. The same pass notes the quarantine copies already there,
+    /// so that no quarantine of this process has to list the directory (see <see cref="Prune"/>).
+    /// </summary>
+    public IEnumerable<string> RemoveStaleTemps()
     {
-        var removed = new List<string>();
         var open = OpenDirectory();
         using var dir = open.Directory;
         if (dir is null)
         {
-            return removed;
+            yield break;
         }
 
+        var copies = new KnownCopies(dir.Stat);
+        var before = QuarantineName.For(FileName, QuarantineKind.Corrupt, _time.GetUtcNow()).Order;
         foreach (var name in _fs.ListNames(dir.Handle, Directory))
         {
             // Our own pid counts as gone: this runs at start, before we make any, and a restarted container reuses pids.
@@ -217,11 +222,15 @@ internal sealed partial class SettingsFileStore
                 && (pid == Environment.ProcessId || !System.IO.Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture)))
                 && IsPlainFile(dir, name) && TryUnlink(dir.Handle, name))
             {
-                removed.Add(Path.Combine(Directory, name));
+                yield return Path.Combine(Directory, name);
+            }
+            else
+            {
+                Note(copies, dir, name, before);
             }
         }
 
-        return removed;
+        Remember(copies);
     }
 
     private DirectoryOpen OpenDirectory()
@@ -294,29 +303,31 @@ internal sealed partial class SettingsFileStore
 
     private byte[]? ReadAll(SafeFileHandle handle, long sizeHint)
     {
-        // Read until end of file, not just to the stat size: a writer may still be appending. One byte over the stat
-        // size, so a file that did not change is read in one read and the one that finds its end.
-        var buffer = new byte[Math.Min(Math.Max(sizeHint, 0) + 1, MaxFileBytes + 1)];
+        // Read until end of file, not just to the stat size: a writer may still be appending. A file that did not
+        // change fills an array of exactly its size, and a one-byte read then finds its end: the bytes are held once,
+        // never copied to trim a spare byte (a heal's memory is a multiple of the file's size, README "Performance").
+        var buffer = new byte[Math.Min(Math.Max(sizeHint, 0), MaxFileBytes)];
         var total = 0;
+        Span<byte> probe = stackalloc byte[1];
         while (true)
         {
+            var n = total < buffer.Length ? _fs.Read(handle, buffer.AsSpan(total), total, SettingsPath) : _fs.Read(handle, probe, total, SettingsPath);
+            if (n == 0)
+            {
+                // Shorter than the stat said (a writer truncated it since): the rare copy.
+                return total == buffer.Length ? buffer : buffer[..total];
+            }
+
             if (total == buffer.Length)
             {
-                // Full at MaxFileBytes + 1: past the limit. Another read would ask for no bytes, and its 0 is no end of file.
-                if (buffer.Length > MaxFileBytes)
+                // Longer than the stat said: a writer is appending. Past the limit it is refused; else grow and go on.
+                if (total >= MaxFileBytes)
                 {
                     return null;
                 }
 
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, MaxFileBytes + 1));
-            }
-
-            var n = _fs.Read(handle, buffer.AsSpan(total), total, SettingsPath);
-            if (n == 0)
-            {
-                // Mutation testing: "false ? null : ..." survives and is equivalent: the read that returned 0 had room,
-                // so total < buffer.Length <= MaxFileBytes + 1 here; the check above already returned null.
-                return total > MaxFileBytes ? null : buffer[..total];
+                Array.Resize(ref buffer, (int)Math.Min(Math.Max((long)buffer.Length * 2, 4096), MaxFileBytes));
+                buffer[total] = probe[0];
             }
 
             total += n;
@@ -334,33 +345,6 @@ internal sealed partial class SettingsFileStore
         // as themselves: after the switch to the directory's owner that is the same user.
         var identity = _privilege.Identity;
         return identity.Uid == 0 ? (dir.Stat.Uid, dir.Stat.Gid, (uint)NewFileMode) : (identity.Uid, identity.Gid, (uint)NewFileMode);
-    }
-
-    /// <summary>
-    /// Keeps the newest <paramref name="keep"/> copies of one kind, the one just made among them. Only the guardian's
-    /// own copies count: names of exactly its form, regular files with one link, dated before the copy just made (a
-    /// later date is nobody's copy of ours, and must not push ours out). Anything else is left alone.
-    /// </summary>
-    private void Prune(SettingsDirectory dir, QuarantineName made, int keep)
-    {
-        try
-        {
-            var older = _fs.ListNames(dir.Handle, Directory)
-                .Select(name => QuarantineName.TryParse(name, FileName, made.Kind))
-                .OfType<QuarantineName>()
-                .Where(copy => copy.Order.CompareTo(made.Order) < 0 && IsPlainFile(dir, copy.Name))
-                .OrderByDescending(copy => copy.Order)
-                .Skip(keep - 1)
-                .ToList();
-            foreach (var copy in older)
-            {
-                TryUnlink(dir.Handle, copy.Name);
-            }
-        }
-        catch (PosixException)
-        {
-            // Housekeeping only: the copy is safe on disk, an old one left over is retried at the next quarantine.
-        }
     }
 
     /// <summary>The process id in a temp file name of exactly the guardian's form, or null.</summary>

@@ -135,7 +135,7 @@ internal sealed class HealLoop
         }
         else if (report.Status == HealStatus.Conflict && !before.BackingOff)
         {
-            Log.BackingOff(_log, report.Conflicts, (_schedule.RetryAt!.Value - Now).TotalMilliseconds);
+            Log.BackingOff(_log, report.Conflicts, (_schedule.RetryAt!.Value - Now).TotalMilliseconds, report.Detail ?? "");
         }
 
         // Every time the guardian found the entry out counts, won or lost: in a storm of evicting writes most heals

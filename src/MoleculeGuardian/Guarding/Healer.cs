@@ -89,6 +89,7 @@ internal sealed class Healer
     /// <summary>Heals from a fresh read until a round does not lose the race to another writer; the report says how many did.</summary>
     private HealReport HealRounds(bool dryRun)
     {
+        var seen = ConflictCause.None;
         for (var round = 1; round <= MaxConflictRounds; round++)
         {
             using var read = _store.Read();
@@ -97,16 +98,16 @@ internal sealed class Healer
 
             // What the decision learned and said holds whether or not its write lands; the write's own part is added below.
             _memory = plan.Memory;
-            if (Carry(plan, read, dryRun) is { } report)
+            if (Carry(plan, read, dryRun, out seen) is { } report)
             {
                 return report with { Conflicts = round - 1, LeftOut = plan.LeftOut };
             }
 
             _metrics.Conflict();
-            Log.WriteConflict(_log, round);
+            Log.WriteConflict(_log, round, seen.Describe());
         }
 
-        return HealReport.Of(HealStatus.Conflict, "the file kept changing under the heal") with { Conflicts = MaxConflictRounds };
+        return HealReport.Of(HealStatus.Conflict, $"the file kept changing under the heal; the last round saw that {seen.Describe()}") with { Conflicts = MaxConflictRounds };
     }
 
     /// <summary>What the read found, as data for the decision, on the healer's own monotonic clock.</summary>
@@ -123,9 +124,13 @@ internal sealed class Healer
         };
     }
 
-    /// <summary>Carries the plan out: the report, or null when another writer changed the file between the read and the replace.</summary>
-    private HealReport? Carry(HealPlan plan, SettingsRead read, bool dryRun)
+    /// <summary>
+    /// Carries the plan out: the report, or null when another writer changed the file between the read and the
+    /// replace (<paramref name="conflict"/> then says what the replace saw).
+    /// </summary>
+    private HealReport? Carry(HealPlan plan, SettingsRead read, bool dryRun, out ConflictCause conflict)
     {
+        conflict = ConflictCause.None;
         switch (plan.Kind)
         {
             case PlanKind.NoDirectory:
@@ -179,6 +184,7 @@ internal sealed class Healer
             return HealReport.Of(HealStatus.Refused, replaced.Reason);
         }
 
+        conflict = replaced.Cause;
         return null;
     }
 

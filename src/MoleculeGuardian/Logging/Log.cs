@@ -45,8 +45,8 @@ internal static partial class Log
     public static partial void TornRead(ILogger logger, string problem, int bytes, double settleMs);
 
     [LoggerMessage(EventId = (int)GuardianEvent.WriteConflict, EventName = nameof(GuardianEvent.WriteConflict), Level = LogLevel.Debug,
-        Message = "Another writer changed the file during heal round {Round}; nothing replaced, healing again from a fresh read")]
-    public static partial void WriteConflict(ILogger logger, int round);
+        Message = "Heal round {Round} lost a race: {Seen}; nothing of the guardian's stays in place, healing again from a fresh read")]
+    public static partial void WriteConflict(ILogger logger, int round, string seen);
 
     [LoggerMessage(EventId = (int)GuardianEvent.IoFailed, EventName = nameof(GuardianEvent.IoFailed), Level = LogLevel.Error,
         Message = "{Operation} failed on {Path} with {Errno}: {Error}; {Hint}")]
@@ -125,8 +125,8 @@ internal static partial class Log
     public static partial void EntryRemembered(ILogger logger, string server, string shape, string settingsPath);
 
     [LoggerMessage(EventId = (int)GuardianEvent.BackingOff, EventName = nameof(GuardianEvent.BackingOff), Level = LogLevel.Warning,
-        Message = "Another writer changed the file in each of {Rounds} heal rounds; backing off {DelayMs} ms before the next (changes until then wait for it)")]
-    public static partial void BackingOff(ILogger logger, int rounds, double delayMs);
+        Message = "Each of {Rounds} heal rounds lost a race ({Detail}); backing off {DelayMs} ms before the next (changes until then wait for it)")]
+    public static partial void BackingOff(ILogger logger, int rounds, double delayMs, string detail);
 
     [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportEnabled, EventName = nameof(GuardianEvent.MetricsExportEnabled), Level = LogLevel.Information,
         Message = "Exporting the MoleculeGuardian meter to {Endpoint} over {Protocol} every {IntervalMs} ms as {ServiceName}")]

@@ -16,8 +16,8 @@ internal enum WriteKind
 /// in-place write, the rename for a rename-replace). <see cref="AbsentMs"/> ends at the first read that finds the
 /// entry; <see cref="BackForGoodMs"/> at its last return before it stayed for <see cref="Exposure.Hold"/>
 /// (they differ only after a relapse). <see cref="WriteMs"/> is the writer's own part: open(O_TRUNC) until write(2)
-/// returned (the file is empty meanwhile), or the rename; <see cref="CloseMs"/> the writer's close(2) after it (the
-/// guardian cannot swap its file in while the writer still has the old one open: its write lease is refused). <see cref="MtimeLagMs"/> is the evicting file's mtime minus
+/// returned (the file is empty meanwhile), or the rename; <see cref="CloseMs"/> the writer's close(2) after it (while
+/// the writer still has the file open, the guardian's read lease is busy and its content check decides alone). <see cref="MtimeLagMs"/> is the evicting file's mtime minus
 /// the wall clock at the start, which the guardian's own AbsentMs counts from.
 /// </summary>
 internal sealed record ExposureRun(WriteKind Kind, bool Miss, double AbsentMs, double BackForGoodMs, int Relapses, double WriteMs,
@@ -32,8 +32,13 @@ internal static class Exposure
     /// <summary>A subject that has not healed after this long missed the run.</summary>
     public static readonly TimeSpan MissAfter = TimeSpan.FromSeconds(10);
 
-    /// <summary>The runs, and the guardian's log events (by id) over all of them.</summary>
-    public static (List<ExposureRun> Runs, Dictionary<int, int> Events) Measure(Subject subject, string dir, byte[] needsHeal, byte[] healthy, int runs, Observer observer, Random random)
+    /// <summary>
+    /// The runs, and the guardian's log events (by id) over all of them. With <paramref name="reader"/>, a reader
+    /// (tail -f, an editor, any uid) holds the file each evicting write leaves at the path from before that write until
+    /// the subject has settled after its heal: the file the guardian swaps out is open the whole time.
+    /// </summary>
+    public static (List<ExposureRun> Runs, Dictionary<int, int> Events) Measure(Subject subject, string dir, byte[] needsHeal, byte[] healthy, int runs,
+        Observer observer, Random random, bool reader = false)
     {
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "settings.json");
@@ -50,21 +55,23 @@ internal static class Exposure
         {
             for (var i = 0; i < runs; i++)
             {
-                result.Add(Once(running, kind, path, needsHeal, observer, random));
+                result.Add(Once(running, kind, path, needsHeal, observer, random, reader));
             }
         }
 
         return (result, running.EventCounts());
     }
 
-    private static ExposureRun Once(RunningSubject running, WriteKind kind, string path, byte[] needsHeal, Observer observer, Random random)
+    private static ExposureRun Once(RunningSubject running, WriteKind kind, string path, byte[] needsHeal, Observer observer, Random random, bool reader)
     {
         var heals = running.HealCount;
         DateTime startUtc;
         Native.WriteTimes write;
         DateTime mtime;
+        var held = -1;
         if (kind == WriteKind.InPlace)
         {
+            held = reader ? Native.OpenForRead(path) : -1;
             startUtc = DateTime.UtcNow;
             write = Native.WriteInPlace(path, needsHeal, withMtime: true);
             mtime = write.MtimeUtc;
@@ -74,6 +81,7 @@ internal static class Exposure
             // The temp file is written the plain way too, right before the rename: its mtime is the file's.
             var temp = path + ".tmp";
             mtime = Native.WriteInPlace(temp, needsHeal, withMtime: true).MtimeUtc;
+            held = reader ? Native.OpenForRead(temp) : -1;
             startUtc = DateTime.UtcNow;
             var start = Stopwatch.GetTimestamp();
             Native.Rename(temp, path);
@@ -88,6 +96,11 @@ internal static class Exposure
         // the jitter keeps any periodic work of the subject from phase-locking to the loop.
         _ = running.WaitForHeals(heals + 1, seen is null ? TimeSpan.Zero : MissAfter);
         _ = running.WaitAtRest(TimeSpan.FromMilliseconds(20), MissAfter, TimeSpan.FromMilliseconds(5), cpu: false);
+        if (held >= 0)
+        {
+            Native.Close(held);
+        }
+
         Thread.Sleep(random.Next(20));
 
         var lines = running.HealsSince(heals);

@@ -15,6 +15,9 @@ internal sealed class HarnessOptions
     /// <summary>Evicting writes of each kind (in place, rename-replace) per subject.</summary>
     public int Runs { get; init; } = 200;
 
+    /// <summary>The same again with a reader holding the file each write leaves (0: not measured).</summary>
+    public int ReaderRuns { get; init; } = 200;
+
     public int Bursts { get; init; } = 5;
 
     public int StormWrites { get; init; } = 1500;
@@ -44,6 +47,9 @@ internal sealed class SubjectResult
     public List<double> StartMs { get; } = [];
 
     public List<ExposureRun> Exposure { get; set; } = [];
+
+    /// <summary>The absent-time runs with a reader holding the file.</summary>
+    public List<ExposureRun> ExposureReader { get; set; } = [];
 
     /// <summary>The guardian's log events by id, from its start to the end of the absent-time runs.</summary>
     public Dictionary<int, int> ExposureEvents { get; set; } = [];
@@ -131,6 +137,12 @@ internal sealed class Harness(HarnessOptions options)
 
         Log(subject, $"absent time, {options.Runs} in-place writes and {options.Runs} rename-replaces that evict the entry");
         (result.Exposure, result.ExposureEvents) = Exposure.Measure(subject, Path.Combine(dir, "exposure"), needsHeal, healthy, options.Runs, _observer, _random);
+        if (options.ReaderRuns > 0)
+        {
+            Log(subject, $"absent time with a reader holding the file, {options.ReaderRuns} in-place writes and {options.ReaderRuns} rename-replaces");
+            (result.ExposureReader, _) = Exposure.Measure(subject, Path.Combine(dir, "exposure-reader"), needsHeal, healthy, options.ReaderRuns, _observer, _random, reader: true);
+        }
+
         Log(subject, $"boot burst x {options.Bursts}: {Burst.Merges} merges 50 ms apart, every {Burst.EvictEvery}th evicting, heartbeat every 2 ms");
         result.Bursts = Burst.Measure(subject, Path.Combine(dir, "burst"), healthy, options.Bursts, cap, _random);
         Log(subject, $"keep-storm: {options.StormWrites} writes that keep the entry (settling capped at {cap.TotalSeconds:0} s)");

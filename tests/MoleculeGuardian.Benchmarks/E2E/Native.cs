@@ -7,7 +7,7 @@ namespace MoleculeGuardian.Benchmarks.E2E;
 /// The libc calls the harness makes itself. Raw syscalls rather than FileStream/File.OpenHandle: .NET adds fstat
 /// and flock to every open and FileStream truncates only when it is told to, while the writers being simulated
 /// (Python's <c>open(path, "w")</c>) truncate in open(2), and the observer should hold the file open as briefly as
-/// possible (the guardian cannot take a write lease on a file someone has open).
+/// possible (a guardian before 2026-12 could not take its lease on a file someone had open).
 /// </summary>
 internal static unsafe partial class Native
 {
@@ -114,6 +114,9 @@ internal static unsafe partial class Native
     }
 
     public static int OpenForWrite(string path) => Check(NativeOpen(path, OWrOnly | OCreat | OCloExec, 0x1A4), "open", path);
+
+    /// <summary>open(O_RDONLY): a reader that holds the file (tail -f, an editor) until <see cref="Close"/>.</summary>
+    public static int OpenForRead(string path) => Check(NativeOpen(path, ORdOnly | OCloExec, 0), "open", path);
 
     public static int OpenDirectory(string path) => Check(NativeOpen(path, ORdOnly | OCloExec, 0), "open", path);
 

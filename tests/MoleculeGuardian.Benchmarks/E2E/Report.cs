@@ -37,6 +37,18 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
         Row($"absent after an evicting rename-replace, p50 of {gRe.Count} (ms)", gRe.P50, bRe.P50, "≤ 3", v => v <= 3);
         Row("absent after an evicting rename-replace, p99 (ms)", gRe.P99, bRe.P99, "≤ 10", v => v <= 10);
         Row("absent after an evicting rename-replace, worst (ms)", gRe.Max, bRe.Max, "", null);
+        if (options.ReaderRuns > 0)
+        {
+            var (gInR, bInR) = (Absent(g, WriteKind.InPlace, reader: true), Absent(b, WriteKind.InPlace, reader: true));
+            var (gReR, bReR) = (Absent(g, WriteKind.RenameReplace, reader: true), Absent(b, WriteKind.RenameReplace, reader: true));
+            Row($"reader holding the file: absent after an in-place evicting write, p50 of {gInR.Count} (ms)", gInR.P50, bInR.P50, "≤ 3", v => v <= 3);
+            Row("reader holding the file: absent after an in-place evicting write, p99 (ms)", gInR.P99, bInR.P99, "≤ 10", v => v <= 10);
+            Row("reader holding the file: absent after an in-place evicting write, worst (ms)", gInR.Max, bInR.Max, "", null);
+            Row($"reader holding the file: absent after an evicting rename-replace, p50 of {gReR.Count} (ms)", gReR.P50, bReR.P50, "≤ 3", v => v <= 3);
+            Row("reader holding the file: absent after an evicting rename-replace, p99 (ms)", gReR.P99, bReR.P99, "≤ 10", v => v <= 10);
+            Row("reader holding the file: absent after an evicting rename-replace, worst (ms)", gReR.Max, bReR.Max, "", null);
+        }
+
 
         var (gShare, bShare) = (BurstShare(g), BurstShare(b));
         Rows.Add([$"burst ({options.Bursts} × {Burst.Merges} merges in 1.5 s, every {Burst.EvictEvery}th evicting): heartbeat reads missing the key (% of {g.Bursts.Sum(r => r.HeartbeatReads)} / {b.Bursts.Sum(r => r.HeartbeatReads)})",
@@ -71,6 +83,7 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
     private string Notes()
     {
         int Misses(SubjectResult r, WriteKind k) => r.Exposure.Count(e => e.Kind == k && e.Miss);
+        int ReaderMisses(SubjectResult r) => r.ExposureReader.Count(e => e.Miss);
         string Relapses(SubjectResult r) => $"{r.Exposure.Count(e => e.Relapses > 0)} runs ({r.Exposure.Sum(e => e.Relapses)} relapses)";
         var gGood = Summary.Of(g.Exposure.Where(e => !e.Miss).Select(e => e.BackForGoodMs));
         var gTorn = g.Bursts.Sum(r => r.HeartbeatTorn);
@@ -78,6 +91,9 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
         var evictions = Summary.Of(g.Bursts.SelectMany(r => r.EvictionRestoreMs));
         var bEvictions = Summary.Of(b.Bursts.SelectMany(r => r.EvictionRestoreMs));
         var mergeWrites = Summary.Of(g.Bursts.Concat(b.Bursts).SelectMany(r => r.MergeWriteMs));
+        var readerNote = options.ReaderRuns == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"With a reader holding the file (opened before each evicting write, on the file that write leaves at the path, and closed once the subject is at rest after its heal), N = {options.ReaderRuns} of each kind; "
+            + $"misses guardian {ReaderMisses(g)}, baseline {ReaderMisses(b)}. ");
         return string.Create(CultureInfo.InvariantCulture,
             $"Notes: guardian at its shipped defaults (only `Guardian:SettingsPath` and the platform-agent gate are set). "
             + $"ratio = guardian / baseline (below 1: the guardian is smaller or faster); percentiles are nearest-rank. "
@@ -86,6 +102,7 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
             + $"Absent time: N = {options.Runs} evicting writes of each kind per subject, from just before the open(O_TRUNC) or the rename to that read; "
             + $"misses (no heal within {Exposure.MissAfter.TotalSeconds:0} s) in place / rename: guardian {Misses(g, WriteKind.InPlace)} / {Misses(g, WriteKind.RenameReplace)}, "
             + $"baseline {Misses(b, WriteKind.InPlace)} / {Misses(b, WriteKind.RenameReplace)}. "
+            + $"{readerNote}"
             + $"Relapses (the entry seen, then gone again before it stayed {Exposure.Hold.TotalMilliseconds:0} ms): guardian {Relapses(g)}, baseline {Relapses(b)}; "
             + $"guardian absent until back for good, p50 / p99 / worst {F(gGood.P50)} / {F(gGood.P99)} / {F(gGood.Max)} ms. "
             + $"Burst: the observer beside the heartbeat polled every {F(Stats.Median(g.Bursts.Concat(b.Bursts).Select(r => r.ObserverPollMicros)))} µs (median over bursts); heartbeat reads that could not parse (a merge mid-write, which no subject can prevent) guardian {gTorn}, baseline {bTorn}; "
@@ -134,7 +151,8 @@ internal sealed class Report(HarnessOptions options, SubjectResult g, SubjectRes
         return rows;
     }
 
-    private static Summary Absent(SubjectResult r, WriteKind kind) => Summary.Of(r.Exposure.Where(e => e.Kind == kind && !e.Miss).Select(e => e.AbsentMs));
+    private static Summary Absent(SubjectResult r, WriteKind kind, bool reader = false) =>
+        Summary.Of((reader ? r.ExposureReader : r.Exposure).Where(e => e.Kind == kind && !e.Miss).Select(e => e.AbsentMs));
 
     private static double BurstShare(SubjectResult r, bool parseableOnly = false)
     {

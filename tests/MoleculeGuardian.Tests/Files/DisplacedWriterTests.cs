@@ -8,8 +8,8 @@ namespace MoleculeGuardian.Tests.Files;
 
 /// <summary>
 /// A writer that found the old file just before the guardian's exchange and writes it a moment later must not lose
-/// its update into the displaced file, which nobody reads. The store's write lease on the displaced file is what
-/// notices it, on the real file system.
+/// its update into the displaced file, which nobody reads. The store's read lease on the displaced file is what
+/// notices it, on the real file system; a reader holding the file must not stop the heal.
 /// </summary>
 public sealed class DisplacedWriterTests : IDisposable
 {
@@ -27,21 +27,71 @@ public sealed class DisplacedWriterTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public void Replace_WriterHoldsTheOldFileOpenAcrossTheExchange_ConflictAndItsWriteLandsAtThePath()
+    public void Replace_ReaderHoldsTheFileOpen_LeaseGrantedAndReplaced()
     {
-        var store = Store(new FaultyFileSystemCalls());
+        // tail -f, an editor, any uid: a reader cannot lose an update, so it must not stop the heal. A write lease
+        // was refused while it held the file, and every heal was put back as a conflict.
+        var fs = new FaultyFileSystemCalls();
+        var store = Store(fs);
         var basis = store.Read();
 
-        // Opened before the exchange, written after it: Python's open("w") blocked between lookup and truncate, or
-        // any writer that opens first and truncates later.
-        using (var writer = File.OpenHandle(_path, FileMode.Open, FileAccess.Write))
+        using (var reader = File.OpenHandle(_path, FileMode.Open, FileAccess.Read))
         {
-            Assert.Equal(ReplaceOutcome.Conflict, store.Replace(basis, Healed).Outcome);
+            var result = store.Replace(basis, Healed);
 
-            WriteThrough(writer, Theirs);
+            Assert.Equal(new ReplaceResult(ReplaceOutcome.Replaced, result.RenamedAt), result);
+            Assert.Equal(Original.Length, RandomAccess.GetLength(reader));
         }
 
+        Assert.Equal(Healed, File.ReadAllBytes(_path));
+        Assert.Equal(1, fs.Calls(FsOp.LeaseBreaking)); // asked only of a lease that was granted
+        Assert.Empty(TestPosix.GuardianTemps(_path));
+    }
+
+    [Fact]
+    public void Replace_WriterHoldsTheOldFileOpenWithoutWriting_ReplacesOnTheContentCheck()
+    {
+        // Somebody has the file open for writing but is not writing: the read lease is busy, and that is no conflict
+        // by itself. What it wrote is what was read, so the content check lets the replace go ahead.
+        var fs = new FaultyFileSystemCalls();
+        var store = Store(fs);
+        var basis = store.Read();
+
+        using (var writer = File.OpenHandle(_path, FileMode.Open, FileAccess.Write))
+        {
+            Assert.Equal(ReplaceOutcome.Replaced, store.Replace(basis, Healed).Outcome);
+        }
+
+        Assert.Equal(Healed, File.ReadAllBytes(_path));
+        Assert.Equal(1, fs.Calls(FsOp.TryReadLease));
+        Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking));
+        Assert.Empty(TestPosix.GuardianTemps(_path));
+    }
+
+    [Fact]
+    public void Replace_WriterWithTheOldFileOpenWritesAcrossTheExchange_ContentChangedAndItsWriteLandsAtThePath()
+    {
+        // Opened before the exchange, written right after it (before the store looks at what it displaced): the lease
+        // is busy, and the content check is what catches it.
+        var fs = new FaultyFileSystemCalls();
+        var store = Store(fs);
+        var basis = store.Read();
+        using var writer = File.OpenHandle(_path, FileMode.Open, FileAccess.Write);
+        fs.Before = (op, _, _) =>
+        {
+            if (op == FsOp.TryReadLease)
+            {
+                WriteThrough(writer, Theirs);
+            }
+        };
+
+        var result = store.Replace(basis, Healed);
+
+        Assert.Equal(ConflictCause.ContentChanged, result.Cause);
+        Assert.Equal(ReplaceOutcome.Conflict, result.Outcome);
+        Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking));
         Assert.Equal(Theirs, File.ReadAllBytes(_path));
+        Assert.Equal(basis.Stat!.Value.Inode, TestPosix.Stat(_path).Inode);
         Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
@@ -81,9 +131,9 @@ public sealed class DisplacedWriterTests : IDisposable
             Assert.True(SpinWait.SpinUntil(() => LeaseBreaking(displacedInode), Bounded), "the writer's open did not wait for the lease");
         };
 
-        var outcome = store.Replace(basis, Healed).Outcome;
+        var result = store.Replace(basis, Healed);
 
-        Assert.Equal(ReplaceOutcome.Conflict, outcome);
+        Assert.Equal(ReplaceResult.Conflict(ConflictCause.WriterOpened), result);
         Assert.True(writer!.Join(Bounded), "the writer stayed blocked after the store let go of the displaced file");
         Assert.Null(writerError);
         Assert.Equal(Theirs, File.ReadAllBytes(_path));
@@ -92,7 +142,35 @@ public sealed class DisplacedWriterTests : IDisposable
     }
 
     [Fact]
-    public void Replace_NoWriterAnywhere_LeasesTheDisplacedFileAndReplaces()
+    public void Replace_ReaderOpensTheDisplacedFileWhileLeased_NoBreakAndReplaced()
+    {
+        // Only an open for writing breaks a read lease: a reader arriving during the store's few system calls does
+        // not send the heal round again.
+        var fs = new FaultyFileSystemCalls();
+        var store = Store(fs);
+        var basis = store.Read();
+        SafeFileHandle? reader = null;
+        fs.Before = (op, path, _) =>
+        {
+            if (op == FsOp.LeaseBreaking)
+            {
+                reader = TestPosix.OpenRead(path);
+            }
+        };
+
+        var result = store.Replace(basis, Healed);
+
+        using (reader)
+        {
+            Assert.Equal(ReplaceOutcome.Replaced, result.Outcome);
+            Assert.NotNull(reader);
+        }
+
+        Assert.Equal(Healed, File.ReadAllBytes(_path));
+    }
+
+    [Fact]
+    public void Replace_NoWriterAnywhere_LeasesOnlyTheDisplacedFileAndReplaces()
     {
         var fs = new FaultyFileSystemCalls();
         var store = Store(fs);
@@ -100,36 +178,28 @@ public sealed class DisplacedWriterTests : IDisposable
         Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(Healed, File.ReadAllBytes(_path));
-        Assert.Equal(2, fs.Calls(FsOp.TryWriteLease)); // the calibration on our temp file, then the displaced file
+        // One lease, on the displaced file: none is probed on the temp file, whose own write handle would make a read
+        // lease busy anyway.
+        Assert.Equal([FsOp.RenameAt, FsOp.OpenReadAt, FsOp.TryReadLease], fs.Trace.Select(t => t.Op)
+            .SkipWhile(op => op != FsOp.RenameAt).Take(3));
+        Assert.Equal(1, fs.Calls(FsOp.TryReadLease));
         Assert.Equal(1, fs.Calls(FsOp.LeaseBreaking));
         Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
-    [Fact]
-    public void Replace_LeasesUnavailableHere_ReplacesOnTheContentCheckAlone()
+    [Theory]
+    [InlineData(false)] // unavailable: NFS, FUSE, fs.leases-enable=0, a file the guardian neither owns nor may lease
+    [InlineData(true)] // busy: somebody has the file open for writing, or a file system that always answers EAGAIN
+    public void Replace_NoLeaseToBeHad_ReplacesOnTheContentCheckAlone(bool busy)
     {
-        // NFS, some overlay mounts, or a guardian that neither owns the file nor has CAP_LEASE: no lease to be had, so
-        // the store must not read "no lease" as "somebody has it open" and fail every heal.
-        var fs = new FaultyFileSystemCalls { Leases = LeaseResult.Unavailable };
+        var fs = new FaultyFileSystemCalls { Leases = busy ? LeaseResult.Busy : LeaseResult.Unavailable };
         var store = Store(fs);
 
         Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
 
         Assert.Equal(Healed, File.ReadAllBytes(_path));
-        Assert.Equal(1, fs.Calls(FsOp.TryWriteLease));
+        Assert.Equal(1, fs.Calls(FsOp.TryReadLease));
         Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking));
-    }
-
-    [Fact]
-    public void Replace_LeasesBusyEverywhere_NeverTrustsTheCalibrationAndReplaces()
-    {
-        // A file system that answers EAGAIN even on a file nobody else has open must not block every heal either.
-        var fs = new FaultyFileSystemCalls { Leases = LeaseResult.Busy };
-        var store = Store(fs);
-
-        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
-
-        Assert.Equal(1, fs.Calls(FsOp.TryWriteLease));
     }
 
     private SettingsFileStore Store(IFileSystemCalls fs) =>
@@ -141,7 +211,7 @@ public sealed class DisplacedWriterTests : IDisposable
         RandomAccess.Write(handle, content, 0);
     }
 
-    /// <summary>True when /proc/locks shows a write lease on the inode being broken: an opener waits for it.</summary>
+    /// <summary>True when /proc/locks shows a lease on the inode being broken: an opener waits for it.</summary>
     private static bool LeaseBreaking(ulong inode) =>
         File.ReadLines("/proc/locks").Any(l => l.Contains(" LEASE ", StringComparison.Ordinal) && l.Contains(" BREAKING ", StringComparison.Ordinal)
             && l.Contains($":{inode} ", StringComparison.Ordinal));

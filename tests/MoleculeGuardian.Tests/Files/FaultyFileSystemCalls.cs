@@ -21,7 +21,7 @@ public enum FsOp
     UnlinkAt,
     FsyncDirectory,
     ListNames,
-    TryWriteLease,
+    TryReadLease,
     LeaseBreaking,
 }
 
@@ -36,6 +36,9 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
     private readonly ConcurrentDictionary<FsOp, int> _calls = new();
     private readonly ConcurrentBag<(FsOp Op, int Nth, int Errno)> _faults = [];
     private readonly ConcurrentDictionary<RenameMode, int> _renameFaults = new();
+    private (int Names, int Errno, int Nth)? _listingFault;
+    private int _namesListed;
+    private int _listingsClosed;
 
     public FaultyFileSystemCalls(IFileSystemCalls? inner = null)
     {
@@ -94,7 +97,7 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         FsOp.FChmod => "fchmod",
         FsOp.RenameAt => "rename",
         FsOp.UnlinkAt => "unlink",
-        FsOp.TryWriteLease or FsOp.LeaseBreaking => "fcntl",
+        FsOp.TryReadLease or FsOp.LeaseBreaking => "fcntl",
         FsOp.ListNames => "opendir",
         _ => op.ToString(),
     };
@@ -151,16 +154,61 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
 
     public void FsyncDirectory(SafeFileHandle directory, string path) => Call(FsOp.FsyncDirectory, path, () => _inner.FsyncDirectory(directory, path));
 
-    public IReadOnlyList<string> ListNames(SafeFileHandle directory, string path) =>
-        Call(FsOp.ListNames, path, () => _inner.ListNames(directory, path));
+    /// <summary>A listing, lazy like the real one; counted (and failed by <see cref="FailOn"/>) when asked for.</summary>
+    public IEnumerable<string> ListNames(SafeFileHandle directory, string path)
+    {
+        var n = Enter(FsOp.ListNames, path);
+        var names = Listed(_inner.ListNames(directory, path), path, n);
+        After?.Invoke(FsOp.ListNames, path, n);
+        return names;
+    }
+
+    /// <summary>How many names all listings have handed out so far.</summary>
+    public int NamesListed => Volatile.Read(ref _namesListed);
+
+    /// <summary>How many listings were enumerated and then closed (ended or disposed).</summary>
+    public int ListingsClosed => Volatile.Read(ref _listingsClosed);
+
+    /// <summary>
+    /// The <paramref name="nth"/> listing (1-based; 0: every one) throws <paramref name="errno"/> from readdir after
+    /// handing out <paramref name="names"/> names: a directory that fails midway through (EIO), after the listing began.
+    /// </summary>
+    public FaultyFileSystemCalls FailListingAfter(int names, int errno, int nth = 0)
+    {
+        _listingFault = (names, errno, nth);
+        return this;
+    }
 
     /// <summary>When set, what every lease attempt answers (a file system without leases), instead of the real call.</summary>
     public LeaseResult? Leases { get; set; }
 
-    public LeaseResult TryWriteLease(SafeFileHandle handle, string path) =>
-        Call(FsOp.TryWriteLease, path, () => Leases ?? _inner.TryWriteLease(handle, path));
+    public LeaseResult TryReadLease(SafeFileHandle handle, string path) =>
+        Call(FsOp.TryReadLease, path, () => Leases ?? _inner.TryReadLease(handle, path));
 
     public bool LeaseBreaking(SafeFileHandle handle, string path) => Call(FsOp.LeaseBreaking, path, () => _inner.LeaseBreaking(handle, path));
+
+    private IEnumerable<string> Listed(IEnumerable<string> names, string path, int listing)
+    {
+        var handedOut = 0;
+        try
+        {
+            foreach (var name in names)
+            {
+                if (_listingFault is { } fault && (fault.Nth == 0 || fault.Nth == listing) && handedOut == fault.Names)
+                {
+                    throw new PosixException("readdir", path, fault.Errno);
+                }
+
+                handedOut++;
+                Interlocked.Increment(ref _namesListed);
+                yield return name;
+            }
+        }
+        finally
+        {
+            Interlocked.Increment(ref _listingsClosed);
+        }
+    }
 
     private SafeFileHandle Keep(SafeFileHandle handle)
     {

@@ -7,7 +7,9 @@ namespace MoleculeGuardian.Tests.Files;
 
 /// <summary>
 /// Pruning after a quarantine removes only the guardian's own older copies: exact names, plain files with one link,
-/// dated before the copy just made. Whatever else shares the directory (planted by whoever owns it) stays.
+/// dated before the copy just made. Whatever else shares the directory (planted by whoever owns it) stays. The
+/// quarantine that prunes is a fresh store's (a new process's), so it lists the directory and weighs every planted
+/// name; <see cref="QuarantinePruneBoundTests"/> covers what one store remembers between quarantines.
 /// </summary>
 public sealed class QuarantinePruneTests : IDisposable
 {
@@ -33,7 +35,7 @@ public sealed class QuarantinePruneTests : IDisposable
         var real = MakeRealCopies(store, 6);
         var planted = Plant(T0.AddDays(-1));
 
-        var copy = QuarantineNow(store, T0.AddSeconds(10), keep: 5);
+        var copy = QuarantineNow(Store(), T0.AddSeconds(10), keep: 5);
 
         Assert.Equal(Broken, File.ReadAllBytes(copy));
         Assert.Equal(Path.Combine(_dir, "settings.json.corrupt-20260102T030415.678Z"), copy);
@@ -49,7 +51,7 @@ public sealed class QuarantinePruneTests : IDisposable
         var real = MakeRealCopies(store, 6);
         var planted = Plant(T0.AddSeconds(9));
 
-        var copy = QuarantineNow(store, T0.AddSeconds(10), keep: 5);
+        var copy = QuarantineNow(Store(), T0.AddSeconds(10), keep: 5);
 
         Assert.Equal(Broken, File.ReadAllBytes(copy));
         Assert.Equal(real[2..], Remaining(real));
@@ -63,7 +65,7 @@ public sealed class QuarantinePruneTests : IDisposable
         var real = MakeRealCopies(store, 3);
         var planted = Plant(T0.AddDays(-1));
 
-        var copy = QuarantineNow(store, T0.AddSeconds(10), keep: 1);
+        var copy = QuarantineNow(Store(), T0.AddSeconds(10), keep: 1);
 
         Assert.Equal(Broken, File.ReadAllBytes(copy));
         Assert.Empty(Remaining(real));
@@ -81,7 +83,7 @@ public sealed class QuarantinePruneTests : IDisposable
         }).ToArray();
         var real = MakeRealCopies(store, 3, from: 5);
 
-        QuarantineNow(store, T0.AddSeconds(10), keep: 2);
+        QuarantineNow(Store(), T0.AddSeconds(10), keep: 2);
 
         Assert.Equal(replaced, Remaining(replaced));
         Assert.Equal(real[2..], Remaining(real));

@@ -141,6 +141,31 @@ public sealed class StaleTempTests : IDisposable
         Assert.Equal(FileKind.Fifo, TestPosix.Stat(fifo).Kind);
     }
 
+    [Fact]
+    public void RemoveStaleTemps_Enumerated_EachRemovalYieldedWhileTheDirectoryIsStillBeingRead()
+    {
+        // A stream, not a list: at start a directory of a million names must cost time, not memory (the list of
+        // names, and of removals, ran the guardian out of memory under MemoryMax=64M).
+        var first = Temp($"{DeadPid}-0badf00d");
+        var second = Temp($"{DeadPid}-0badf00e");
+        var fs = new FaultyFileSystemCalls();
+        var removed = new List<string>();
+
+        using (var removals = Store(fs).RemoveStaleTemps().GetEnumerator())
+        {
+            Assert.Equal(0, fs.Calls(FsOp.ListNames)); // nothing happens until it is enumerated
+            while (removals.MoveNext())
+            {
+                removed.Add(removals.Current);
+                Assert.Equal(0, fs.ListingsClosed);
+            }
+        }
+
+        Assert.Equal([first, second], removed.Order(StringComparer.Ordinal));
+        Assert.Equal((1, 1), (fs.Calls(FsOp.ListNames), fs.ListingsClosed));
+        Assert.Empty(fs.LeftOpen);
+    }
+
     private string Temp(string middle)
     {
         var path = Path.Combine(_dir, $".settings.json.guardian-{middle}.tmp");
@@ -148,5 +173,5 @@ public sealed class StaleTempTests : IDisposable
         return path;
     }
 
-    private SettingsFileStore Store() => TestHealers.Store(TestHealers.Options(_path));
+    private SettingsFileStore Store(IFileSystemCalls? fs = null) => TestHealers.Store(TestHealers.Options(_path), fs);
 }

@@ -14,6 +14,9 @@ internal static class TestPosix
     /// <summary><c>link(2)</c>: a second name for the same inode.</summary>
     public static void HardLink(string existing, string newPath) => Check(NativeLink(existing, newPath), "link", newPath);
 
+    /// <summary><c>truncate(2)</c> by path.</summary>
+    public static void Truncate(string path, long length) => Check(NativeTruncate(path, length), "truncate", path);
+
     public static void MakeFifo(string path) => Check(NativeMkfifo(path, Convert.ToUInt32("600", 8)), "mkfifo", path);
 
     /// <summary><c>mknod path c major minor</c> (root only).</summary>
@@ -86,6 +89,9 @@ internal static class TestPosix
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int NativeOpen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
+
+    [DllImport("libc", EntryPoint = "truncate", SetLastError = true)]
+    private static extern int NativeTruncate([MarshalAs(UnmanagedType.LPUTF8Str)] string path, long length);
 
     [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int NativeMkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
