@@ -23,6 +23,7 @@ public enum FsOp
     ListNames,
     TryWriteLease,
     LeaseBreaking,
+    GetXattr,
 }
 
 /// <summary>
@@ -96,6 +97,7 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         FsOp.UnlinkAt => "unlink",
         FsOp.TryWriteLease or FsOp.LeaseBreaking => "fcntl",
         FsOp.ListNames => "opendir",
+        FsOp.GetXattr => "fgetxattr",
         _ => op.ToString(),
     };
 
@@ -161,6 +163,8 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         Call(FsOp.TryWriteLease, path, () => Leases ?? _inner.TryWriteLease(handle, path));
 
     public bool LeaseBreaking(SafeFileHandle handle, string path) => Call(FsOp.LeaseBreaking, path, () => _inner.LeaseBreaking(handle, path));
+
+    public byte[]? GetXattr(SafeFileHandle directory, string name, string path) => Call(FsOp.GetXattr, path, () => _inner.GetXattr(directory, name, path));
 
     private SafeFileHandle Keep(SafeFileHandle handle)
     {

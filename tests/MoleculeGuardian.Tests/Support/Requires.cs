@@ -18,6 +18,7 @@ internal static class Requires
         ["python3"] = "python3",
         ["podman"] = "podman",
         ["bash"] = "bash",
+        ["setfacl"] = "acl",
     };
 
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
