@@ -41,6 +41,13 @@ internal static class OtherUser
         return path;
     }
 
+    /// <summary><c>setfacl -m</c> with the given entries (e.g. <c>u:1000:rwx</c>), from Debian's <c>acl</c> package.</summary>
+    public static async Task SetAclAsync(string path, params string[] entries)
+    {
+        var (code, output) = await ProcessRunner.RunToolAsync(Deploy.RequiredTool.Find("setfacl", "acl"), "-m", string.Join(',', entries), path);
+        Assert.True(code == 0, $"setfacl -m {string.Join(',', entries)} {path}: {output}");
+    }
+
     /// <summary>Every thread's real, effective, saved and file-system ids, and supplementary groups, from /proc.</summary>
     public static IEnumerable<(string Uid, string Gid, string Groups)> ThreadCredentials(int pid)
     {

@@ -336,7 +336,7 @@ public sealed class SettingsWatcherTests : IDisposable
             o.PollInterval = poll ?? Fast;
             o.DirectoryCheckInterval = poll ?? Fast;
         });
-        var watcher = new SettingsWatcher(_path, LinuxFileSystemCalls.Instance, options, TimeProvider.System, _log, _signals.Enqueue,
+        var watcher = new SettingsWatcher(_path, TestHealers.IdentityStep(_path), LinuxFileSystemCalls.Instance, options, TimeProvider.System, _log, _signals.Enqueue,
             factory ?? Capturing);
         _started.Add(watcher);
         watcher.Start();
