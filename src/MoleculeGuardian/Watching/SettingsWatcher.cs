@@ -89,24 +89,26 @@ internal sealed class SettingsWatcher : IDisposable
             }
 
             var dir = StatDirectory();
-            if (dir is null)
+            var rebuild = dir is null
+                ? State != WatchState.WaitingForDirectory
+                : State == WatchState.WaitingForDirectory || _watchedDirectory != dir || State == WatchState.Failed || HeldDirectoryRemoved();
+            if (rebuild)
             {
+                var before = State;
+                Establish();
+
+                // Whatever happened in the directory before this watch existed is seen only by a heal. That includes a
+                // directory found missing above and already back when Establish looked again (deleted and recreated in
+                // between): it is watched now, but a write that came before the watch would otherwise wait for the resync.
                 if (State != WatchState.WaitingForDirectory)
                 {
-                    Establish();
-                }
-            }
-            else if (State == WatchState.WaitingForDirectory || _watchedDirectory != dir || State == WatchState.Failed || HeldDirectoryRemoved())
-            {
-                var reason = State == WatchState.WaitingForDirectory ? "the directory appeared"
-                    : State == WatchState.Failed ? "retrying after a failed watch" : "the directory was replaced";
-                Establish();
-                if (State != WatchState.WaitingForDirectory && reason != "the directory appeared")
-                {
-                    Log.WatchRebuilt(_log, _directory, reason);
-                }
+                    if (before != WatchState.WaitingForDirectory)
+                    {
+                        Log.WatchRebuilt(_log, _directory, before == WatchState.Failed ? "retrying after a failed watch" : "the directory was replaced");
+                    }
 
-                signal = WatchSignal.Rescan;
+                    signal = WatchSignal.Rescan;
+                }
             }
             else if (State == WatchState.Polling)
             {
