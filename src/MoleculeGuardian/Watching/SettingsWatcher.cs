@@ -8,10 +8,10 @@ namespace MoleculeGuardian.Watching;
 /// <summary>
 /// Watches the settings <em>directory</em> (in-place writes and rename-replaces both show there) and reports
 /// changes to the settings file. The watch is added through the handle of the directory the walk opened, never by its
-/// path, and only once whom the guardian acts as there is settled. A probe every <c>DirectoryCheckInterval</c> checks the directory's identity: a directory that
-/// appears, disappears or is swapped for a new one (the runtime rebuilds /configs at boot, and on .NET 10 the
-/// watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a rescan. When events cannot be had,
-/// the same probe polls the file's stat fingerprint instead.
+/// path, and only once whom the guardian acts as there is settled. A probe every <c>DirectoryCheckInterval</c> checks
+/// the directory's identity: a directory that appears, disappears or is swapped for a new one (the runtime rebuilds
+/// /configs at boot, and on .NET 10 the watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a
+/// rescan. When events cannot be had, the same probe polls the file's stat fingerprint instead.
 /// </summary>
 internal sealed class SettingsWatcher : IDisposable
 {
