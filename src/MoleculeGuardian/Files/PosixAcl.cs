@@ -32,6 +32,7 @@ internal static class PosixAcl
     /// </summary>
     public static IReadOnlyList<string>? Writers(ReadOnlySpan<byte> value, uint ownerUid, uint ownerGid)
     {
+        // Stryker disable once Arithmetic : "+ HeaderSize" is equivalent: 8 divides the difference of the two sums
         if (value.Length < HeaderSize || (value.Length - HeaderSize) % EntrySize != 0
             || BinaryPrimitives.ReadUInt32LittleEndian(value) != Version)
         {

@@ -43,7 +43,7 @@ internal sealed class Privilege
         _runAs = runAs;
         _decided = decided;
         StartedAsRoot = identity.Uid == 0;
-        _step = StartedAsRoot ? new Step(IdentityState.Waiting, "", null, false) : new Step(IdentityState.Settled, "", null, false);
+        _step = StartedAsRoot ? Step.Pending(IdentityState.Waiting, "") : Step.Settled(null);
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ internal sealed class Privilege
     public static Privilege AsIs(IProcessIdentity identity, IFileSystemCalls fs, string directory)
     {
         var privilege = new Privilege(identity, fs, directory);
-        privilege._step = new Step(IdentityState.Settled, "", null, privilege.StartedAsRoot);
+        privilege._step = Step.Settled(null);
         return privilege;
     }
 
@@ -71,6 +71,7 @@ internal sealed class Privilege
 
     /// <summary>What the step decided, once it has, when the process was root; null otherwise.</summary>
     public IdentityDecision? Decision => _step.Decision;
+
 
     /// <summary>
     /// The identity step: decides and applies whom the guardian acts as, if that is not settled yet. A root guardian
@@ -107,8 +108,10 @@ internal sealed class Privilege
             return step.State == IdentityState.Waiting ? DirectoryOpen.Missing : DirectoryOpen.Refused(step.Reason);
         }
 
-        var open = DirectoryWalk.Open(_fs, Directory, step.AsRoot);
-        if (!step.AsRoot || open.Directory is not { } dir)
+        // Root's walk policy for a guardian settled as root; not for one that switched, nor one that never was root.
+        var asRoot = StartedAsRoot && step.Decision is not { Switched: true };
+        var open = DirectoryWalk.Open(_fs, Directory, asRoot);
+        if (!asRoot || open.Directory is not { } dir)
         {
             return open;
         }
@@ -165,12 +168,12 @@ internal sealed class Privilege
         }
         catch (PosixException ex)
         {
-            return Pending(IdentityState.Refused, $"whom to act as in {Directory} is not decided: {ex.Message}");
+            return Step.Pending(IdentityState.Refused, $"whom to act as in {Directory} is not decided: {ex.Message}");
         }
 
         if (open.Directory is not { } dir)
         {
-            return Pending(open.Status == DirectoryStatus.Missing ? IdentityState.Waiting : IdentityState.Refused, open.Reason);
+            return Step.Pending(open.Status == DirectoryStatus.Missing ? IdentityState.Waiting : IdentityState.Refused, open.Reason);
         }
 
         using (dir)
@@ -182,13 +185,13 @@ internal sealed class Privilege
                 var gid = _identity.PrimaryGroupOf(stat.Uid) ?? (stat.Gid != 0 ? stat.Gid : null);
                 return gid is { } group
                     ? Switch(stat.Uid, group, $"it owns {Directory}")
-                    : Pending(IdentityState.Refused, $"{Directory} belongs to uid {stat.Uid}, which has no user-database entry, and to group 0: "
+                    : Step.Pending(IdentityState.Refused, $"{Directory} belongs to uid {stat.Uid}, which has no user-database entry, and to group 0: "
                         + "set Guardian:RunAs to the user to act as");
             }
 
             return RootRefusal(dir) is { } refused
-                ? Pending(IdentityState.Refused, refused)
-                : new Step(IdentityState.Settled, "", new IdentityDecision(0, 0, false, $"root owns {Directory} and no other user can write it"), true);
+                ? Step.Pending(IdentityState.Refused, refused)
+                : Step.Settled(new IdentityDecision(0, 0, false, $"root owns {Directory} and no other user can write it"));
         }
     }
 
@@ -230,14 +233,17 @@ internal sealed class Privilege
         }
         catch (PosixException ex)
         {
-            return Pending(IdentityState.Refused, $"the switch to uid {uid} gid {gid} failed ({ex.Message}), and root does not act in {Directory} instead");
+            return Step.Pending(IdentityState.Refused, $"the switch to uid {uid} gid {gid} failed ({ex.Message}), and root does not act in {Directory} instead");
         }
 
-        return new Step(IdentityState.Settled, "", new IdentityDecision(uid, gid, true, reason), false);
+        return Step.Settled(new IdentityDecision(uid, gid, true, reason));
     }
 
-    private static Step Pending(IdentityState state, string reason) => new(state, reason, null, false);
-
     /// <summary>The step's outcome, replaced whole so that readers on other threads never see half of one.</summary>
-    private sealed record Step(IdentityState State, string Reason, IdentityDecision? Decision, bool AsRoot);
+    private sealed record Step(IdentityState State, string Reason, IdentityDecision? Decision)
+    {
+        public static Step Settled(IdentityDecision? decision) => new(IdentityState.Settled, "", decision);
+
+        public static Step Pending(IdentityState state, string reason) => new(state, reason, null);
+    }
 }

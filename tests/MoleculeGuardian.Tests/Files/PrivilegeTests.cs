@@ -35,6 +35,7 @@ public sealed class PrivilegeTests : IDisposable
         Assert.Equal(new IdentityDecision(1000, 1000, true, $"it owns {dir}"), Assert.Single(_decisions));
         Assert.Equal(privilege.Decision, _decisions[0]);
         Assert.True(privilege.StartedAsRoot);
+        Assert.Equal("", privilege.Reason);
     }
 
     [RequiresFact(Root = true)]
@@ -87,10 +88,13 @@ public sealed class PrivilegeTests : IDisposable
         var identity = new RecordingIdentity(uid: 0, gid: 0, follow: true);
         var dir = Dir(0, gid, Octal(mode));
 
-        Assert.Equal(IdentityState.Settled, Step(identity, dir).Settle());
+        var privilege = Step(identity, dir);
+
+        Assert.Equal(IdentityState.Settled, privilege.Settle());
 
         Assert.Empty(identity.Switches);
         Assert.Equal(new IdentityDecision(0, 0, false, $"root owns {dir} and no other user can write it"), Assert.Single(_decisions));
+        Assert.Equal("", privilege.Reason);
     }
 
     [RequiresTheory(Root = true)]
@@ -135,11 +139,12 @@ public sealed class PrivilegeTests : IDisposable
     [InlineData("g:50:rwx", 0u, "group 50")]
     [InlineData("u:1000:rwx", 60u, "user 1000")]
     [InlineData("g::rwx", 60u, "group 60")]
-    public async Task Settle_RootAndRootOwnedDirectoryWhoseAclLetsAnotherWrite_RefusedNamingTheAcl(string entry, uint gid, string writer)
+    [InlineData("u:1000:rwx,g:50:-w-", 0u, "user 1000 and group 50")]
+    public void Settle_RootAndRootOwnedDirectoryWhoseAclLetsAnotherWrite_RefusedNamingTheAcl(string entry, uint gid, string writer)
     {
         var identity = new RecordingIdentity(uid: 0, gid: 0, follow: true);
         var dir = Dir(0, gid, Mode0755);
-        await OtherUser.SetAclAsync(dir, entry, "m::rwx");
+        OtherUser.SetAcl(dir, entry, "m::rwx");
         var privilege = Step(identity, dir);
 
         Assert.Equal(IdentityState.Refused, privilege.Settle());
@@ -156,12 +161,12 @@ public sealed class PrivilegeTests : IDisposable
     [InlineData("g:0:rwx", "m::rwx", 0u)]
     [InlineData("u:0:rwx", "m::rwx", 0u)]
     [InlineData("u:1000:r-x", "m::rwx", 60u)]
-    public async Task Settle_RootAndRootOwnedDirectoryWhoseAclLetsNobodyElseWrite_StaysRoot(string entry, string mask, uint gid)
+    public void Settle_RootAndRootOwnedDirectoryWhoseAclLetsNobodyElseWrite_StaysRoot(string entry, string mask, uint gid)
     {
         // The last row: the mode shows 0775 with group 60, but that is the mask; the owning group's own entry is r-x.
         var identity = new RecordingIdentity(uid: 0, gid: 0, follow: true);
         var dir = Dir(0, gid, Mode0755);
-        await OtherUser.SetAclAsync(dir, entry, mask);
+        OtherUser.SetAcl(dir, entry, mask);
 
         Assert.Equal(IdentityState.Settled, Step(identity, dir).Settle());
 
@@ -179,10 +184,13 @@ public sealed class PrivilegeTests : IDisposable
         var identity = new RecordingIdentity(uid: 0, gid: 0, follow: true);
         identity.Users["agent"] = (1000, 1000);
 
-        Assert.Equal(IdentityState.Settled, Step(identity, Dir(uid, gid, Octal(mode)), runAs: (3000, 3001)).Settle());
+        var privilege = Step(identity, Dir(uid, gid, Octal(mode)), runAs: (3000, 3001));
+
+        Assert.Equal(IdentityState.Settled, privilege.Settle());
 
         Assert.Equal([(3000u, 3001u)], identity.Switches);
         Assert.Equal(new IdentityDecision(3000, 3001, true, "Guardian:RunAs names it"), Assert.Single(_decisions));
+        Assert.Equal("", privilege.Reason);
     }
 
     [Fact]
@@ -227,6 +235,7 @@ public sealed class PrivilegeTests : IDisposable
 
         Assert.Equal(IdentityState.Waiting, privilege.Settle());
         Assert.Equal(DirectoryOpen.Missing, privilege.Open());
+        Assert.Equal("", privilege.Reason);
         Assert.Empty(identity.Switches);
 
         Directory.CreateDirectory(path);
@@ -245,6 +254,7 @@ public sealed class PrivilegeTests : IDisposable
         var privilege = new Privilege(new RecordingIdentity(uid: 0, gid: 0), fs, _temp.Path);
 
         Assert.Equal(DirectoryOpen.Missing, privilege.Open());
+        Assert.Equal((IdentityState.Waiting, ""), (privilege.State, privilege.Reason));
 
         Assert.Empty(fs.Trace);
     }
@@ -317,14 +327,14 @@ public sealed class PrivilegeTests : IDisposable
     }
 
     [RequiresFact("setfacl", Root = true)]
-    public async Task Open_StayedRootAndDirectoryLaterGivenAnAcl_RefusedNamingTheAcl()
+    public void Open_StayedRootAndDirectoryLaterGivenAnAcl_RefusedNamingTheAcl()
     {
         var identity = new RecordingIdentity(uid: 0, gid: 0, follow: true);
         var dir = Dir(0, 0, Mode0755);
         var privilege = Step(identity, dir);
         Assert.Equal(IdentityState.Settled, privilege.Settle());
 
-        await OtherUser.SetAclAsync(dir, "u:1000:rwx");
+        OtherUser.SetAcl(dir, "u:1000:rwx");
 
         Assert.StartsWith($"{dir} belongs to root but its access ACL lets user 1000 write it", privilege.Open().Reason, StringComparison.Ordinal);
     }
@@ -422,11 +432,49 @@ public sealed class PrivilegeTests : IDisposable
 
         var hint = privilege.AccessHint(new PosixException("unlink", dir + "/x", Errno.EPERM));
 
-        Assert.StartsWith($"the guardian acts as root and still may not unlink {dir}/x: ", hint, StringComparison.Ordinal);
+        Assert.Equal($"the guardian acts as root and still may not unlink {dir}/x: a read-only mount, an immutable attribute or a security "
+            + "module (SELinux, AppArmor) refuses it; lift that restriction", hint);
     }
 
-    private Privilege Step(IProcessIdentity identity, string dir, (uint, uint)? runAs = null) =>
-        new(identity, LinuxFileSystemCalls.Instance, dir, runAs, _decisions.Add);
+    [Fact]
+    public void Constructor_NoIdentityOrNoFileSystemCalls_Throws()
+    {
+        Assert.Equal("identity", Assert.Throws<ArgumentNullException>(() => new Privilege(null!, LinuxFileSystemCalls.Instance, "/x")).ParamName);
+        Assert.Equal("fs", Assert.Throws<ArgumentNullException>(() => new Privilege(new RecordingIdentity(), null!, "/x")).ParamName);
+        Assert.Equal("ex", Assert.Throws<ArgumentNullException>(() => new Privilege(new RecordingIdentity(), LinuxFileSystemCalls.Instance, "/x")
+            .AccessHint(null!)).ParamName);
+    }
+
+    [RequiresFact(Root = true)]
+    public void Open_NotRoot_WalksWithoutRootsRule()
+    {
+        // From uid 1000's directory into uid 2000's: root's CHASE_SAFE rule refuses that, an ordinary user's walk does not.
+        var parent = Dir(1000, 1000, Mode0755);
+        var child = Path.Combine(parent, "child");
+        Directory.CreateDirectory(child);
+        TestPosix.Chown(child, 2000, 2000);
+        var privilege = new Privilege(new RecordingIdentity(uid: 1000, gid: 1000), LinuxFileSystemCalls.Instance, child);
+
+        using var open = privilege.Open().Directory;
+
+        Assert.NotNull(open);
+    }
+
+    [RequiresFact(Root = true)]
+    public void Settle_RootAndAnAclTheGuardianCannotRead_RefusedSayingSo()
+    {
+        // The kernel writes only version 2; anything else must not be taken for "nobody else can write".
+        var dir = Dir(0, 0, Mode0755);
+        var privilege = Step(new RecordingIdentity(uid: 0, gid: 0), dir, fs: XattrAnswer.Create([3, 0, 0, 0]));
+
+        Assert.Equal(IdentityState.Refused, privilege.Settle());
+
+        Assert.Equal($"{dir} belongs to root but has an access ACL the guardian cannot read: root does not act in a directory another user can "
+            + "change; set Guardian:RunAs to the user to act as", privilege.Reason);
+    }
+
+    private Privilege Step(IProcessIdentity identity, string dir, (uint, uint)? runAs = null, IFileSystemCalls? fs = null) =>
+        new(identity, fs ?? LinuxFileSystemCalls.Instance, dir, runAs, _decisions.Add);
 
     private static UnixFileMode Octal(string mode) => (UnixFileMode)Convert.ToInt32(mode, 8);
 
@@ -438,6 +486,35 @@ public sealed class PrivilegeTests : IDisposable
         File.SetUnixFileMode(path, mode);
         Assert.Equal(((uint)mode, uid, gid), (TestPosix.Stat(path).Mode & 0xFFF, TestPosix.Stat(path).Uid, TestPosix.Stat(path).Gid));
         return path;
+    }
+
+    /// <summary>The real system calls, but every extended attribute reads as the given bytes.</summary>
+#pragma warning disable CA1852 // DispatchProxy derives its proxy from this type: it must not be sealed.
+    internal class XattrAnswer : System.Reflection.DispatchProxy
+#pragma warning restore CA1852
+    {
+        private byte[] _value = [];
+
+        public static IFileSystemCalls Create(byte[] value)
+        {
+            var proxy = Create<IFileSystemCalls, XattrAnswer>();
+            ((XattrAnswer)(object)proxy)._value = value;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            ArgumentNullException.ThrowIfNull(targetMethod);
+            try
+            {
+                return targetMethod.Name == nameof(IFileSystemCalls.GetXattr) ? _value : targetMethod.Invoke(LinuxFileSystemCalls.Instance, args);
+            }
+            catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException);
+                throw;
+            }
+        }
     }
 
     /// <summary>Root whose switch fails, as it does without CAP_SETUID.</summary>

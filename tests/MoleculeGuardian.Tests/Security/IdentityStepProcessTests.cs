@@ -32,7 +32,7 @@ public sealed class IdentityStepProcessTests : IDisposable
     {
         Requires.AssertRoot();
         Directory.CreateDirectory(_dir);
-        await OtherUser.SetAclAsync(_dir, "u:1000:rwx");
+        OtherUser.SetAcl(_dir, "u:1000:rwx");
         Assert.Equal("775", Convert.ToString(TestPosix.Stat(_dir).Mode & 0x1FF, 8)); // the mode alone says only root writes: group 0
 
         var (code, stdout, stderr) = await ProcessRunner.RunAsync(OtherUser.GuardianBinary, ["heal", $"--Guardian:SettingsPath={_settings}"], Gate);
