@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
@@ -105,6 +106,8 @@ internal static partial class GuardianCli
                 return ExitCodes.Success;
             }
 
+            // The identity step, as `run` takes it at start: a root `check` reads as the directory's owner too.
+            host.Services.GetRequiredService<Privilege>().Settle();
             var healer = host.Services.GetRequiredService<Healer>();
             var report = await healer.HealAsync(HealTrigger.Command, mode != Mode.Heal, cancellationToken).ConfigureAwait(false);
             var answer = Describe(report, mode, options.SettingsPath);

@@ -57,7 +57,7 @@ internal sealed class GuardianService : BackgroundService
             FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = true,
         });
-        _watcher = new SettingsWatcher(_options.SettingsPath, fs, _options, time, log,
+        _watcher = new SettingsWatcher(_options.SettingsPath, store.Privilege, fs, _options, time, log,
             signal => Request(signal == WatchSignal.Changed ? HealTrigger.Watch : HealTrigger.Rescan),
             createWatcher);
         _fight = new FightDetector(_options.FightThresholdPerMinute, time);
@@ -87,6 +87,10 @@ internal sealed class GuardianService : BackgroundService
         }
 
         Log.Started(_log, _options.SettingsPath, string.Join(",", _options.ProtectedServers.Keys), _options.DriftPolicy.ToString(), _options.Watch.ToString());
+
+        // The identity step, before anything in the directory is read, listed, removed or watched. A directory that is
+        // not there yet is settled by the watcher when it appears, before it is watched.
+        _store.Privilege.Settle();
         RemoveStaleTemps();
 
         // What building the host allocated is garbage the workstation GC would keep for as long as the guardian idles

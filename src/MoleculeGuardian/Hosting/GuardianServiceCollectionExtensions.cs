@@ -30,14 +30,31 @@ internal static class GuardianServiceCollectionExtensions
         services.TryAddSingleton<GuardianMetrics>();
         services.TryAddSingleton(sp =>
         {
+            // The identity step's one instance: the service and the one-shot commands settle it, the store and the
+            // watcher act through it.
             var options = sp.GetRequiredService<IOptions<GuardianOptions>>().Value;
-            _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
             var identity = sp.GetRequiredService<IProcessIdentity>();
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Privilege).FullName!);
-            var privilege = new Privilege(identity, GuardianOptionsValidator.ResolveUser(options.RunAs, identity),
-                change => Log.IdentitySwitched(log, change.Uid, change.Gid, change.Reason));
+            var directory = Path.GetDirectoryName(options.SettingsPath) ?? "/";
+            return new Privilege(identity, sp.GetRequiredService<IFileSystemCalls>(), directory, GuardianOptionsValidator.ResolveUser(options.RunAs, identity),
+                decision =>
+                {
+                    if (decision.Switched)
+                    {
+                        Log.IdentitySwitched(log, decision.Uid, decision.Gid, decision.Reason);
+                    }
+                    else
+                    {
+                        Log.IdentityKept(log, directory, decision.Reason);
+                    }
+                });
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
             return new SettingsFileStore(options.SettingsPath, options.MaxFileBytes, mode,
-                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), privilege);
+                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Privilege>());
         });
         services.TryAddSingleton<Healer>();
         services.TryAddSingleton(sp => new GuardianService(

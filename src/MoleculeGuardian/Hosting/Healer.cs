@@ -248,12 +248,12 @@ internal sealed class Healer
         : changes.Any(c => c.Kind == HealChangeKind.ReplacedDrift) ? "a drifted protected entry was replaced"
         : "the file repeats keys; like the runtime, only the last value of each is kept";
 
-    private static string Hint(PosixException ex) => ex.ErrorNumber switch
+    private string Hint(PosixException ex) => ex.ErrorNumber switch
     {
         Errno.EBUSY or Errno.EXDEV =>
             "settings.json looks like a single-file bind mount, which cannot be replaced by rename; mount its directory instead",
         Errno.EROFS => "the file system is read-only; make the settings directory writable",
-        Errno.EACCES or Errno.EPERM => "run the guardian as the settings file's owner (uid 1000) or root",
+        Errno.EACCES or Errno.EPERM => _store.Privilege.AccessHint(ex),
         Errno.ENOSPC or Errno.EDQUOT => "free space on the settings volume",
         _ => "will retry",
     };

@@ -105,6 +105,14 @@ internal static partial class Log
         Message = "Started as root; acting as uid {Uid} gid {Gid} from now on, with no supplementary groups, because {Reason}")]
     public static partial void IdentitySwitched(ILogger logger, uint uid, uint gid, string reason);
 
+    [LoggerMessage(EventId = (int)GuardianEvent.IdentityKept, EventName = nameof(GuardianEvent.IdentityKept), Level = LogLevel.Information,
+        Message = "Started as root; acting as root in {Directory} from now on, because {Reason}")]
+    public static partial void IdentityKept(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.DirectoryUnreachable, EventName = nameof(GuardianEvent.DirectoryUnreachable), Level = LogLevel.Warning,
+        Message = "Cannot reach {Directory} to watch it ({Error}): {Hint}; trying again every {PollMs} ms")]
+    public static partial void DirectoryUnreachable(ILogger logger, string directory, string error, string hint, double pollMs);
+
     [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportEnabled, EventName = nameof(GuardianEvent.MetricsExportEnabled), Level = LogLevel.Information,
         Message = "Exporting the MoleculeGuardian meter to {Endpoint} over {Protocol} every {IntervalMs} ms as {ServiceName}")]
     public static partial void MetricsExportEnabled(ILogger logger, string endpoint, string protocol, double intervalMs, string serviceName);
