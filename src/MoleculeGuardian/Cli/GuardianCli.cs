@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Guarding;
+using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
@@ -106,7 +107,9 @@ internal static partial class GuardianCli
                 return ExitCodes.Success;
             }
 
-            // The heal logs what it found (a refusal, an impostor, an entry it cannot restore) as it goes.
+            // The identity step, as `run` takes it at start: a root `check` reads as the directory's owner too. The heal
+            // then logs what it found (a refusal, an impostor, an entry it cannot restore) as it goes.
+            host.Services.GetRequiredService<Privilege>().Settle();
             var healer = host.Services.GetRequiredService<Healer>();
             var report = await healer.HealAsync(HealTrigger.Command, mode != Mode.Heal, cancellationToken).ConfigureAwait(false);
             var answer = Describe(report, mode, options.SettingsPath);

@@ -95,4 +95,10 @@ internal interface IFileSystemCalls
 
     /// <summary><c>F_GETLEASE</c>: true when somebody has begun to open the leased file for writing and waits for the release.</summary>
     bool LeaseBreaking(SafeFileHandle handle, string path);
+
+    /// <summary>
+    /// The extended attribute <paramref name="name"/> of the directory the handle holds (<c>fgetxattr</c> on "." opened
+    /// through it: an <c>O_PATH</c> handle has no attributes to read); null when it has none or its file system keeps none.
+    /// </summary>
+    byte[]? GetXattr(SafeFileHandle directory, string name, string path);
 }

@@ -36,6 +36,10 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
     private const int FRdLck = 0;
     private const int SigUrg = 23;
 
+    // getxattr(2): no such attribute, and a buffer too small for it.
+    private const int ENoData = 61;
+    private const int ERange = 34;
+
     public SafeFileHandle OpenDirectory(SafeFileHandle? parent, string name, string path) =>
         OpenAt(parent is null ? AtFdCwd : Fd(parent), name, OPath | ODirectory | ONoFollow | OCloExec, 0, path);
 
@@ -213,6 +217,42 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         return Marshal.PtrToStringUTF8(entry + DirentNameOffset) ?? "";
     }
 
+    public unsafe byte[]? GetXattr(SafeFileHandle directory, string name, string path)
+    {
+        using var handle = OpenAt(Fd(directory), ".", ORdOnly | ODirectory | OCloExec, 0, path);
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var size = NativeMethods.fgetxattr(Fd(handle), name, null, 0);
+            if (size >= 0)
+            {
+                var value = new byte[size];
+                fixed (byte* p = value)
+                {
+                    size = NativeMethods.fgetxattr(Fd(handle), name, p, (nuint)value.Length);
+                }
+
+                if (size >= 0)
+                {
+                    return value[..(int)size];
+                }
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is ENoData or Errno.EOPNOTSUPP)
+            {
+                return null;
+            }
+
+            // ERANGE: the attribute grew between the two calls; ask again.
+            if (errno != ERange)
+            {
+                throw new PosixException("fgetxattr", path, errno);
+            }
+        }
+
+        throw new PosixException("fgetxattr", path, ERange);
+    }
+
     private static SafeFileHandle OpenAt(int directory, string name, int flags, uint mode, string path)
     {
         var fd = NativeMethods.openat(directory, name, flags, mode);
@@ -309,6 +349,9 @@ internal sealed partial class LinuxFileSystemCalls : IFileSystemCalls
         // Variadic in C; an int third argument is passed exactly like a fixed one on x64 and arm64 Linux.
         [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
         internal static partial int fcntl(int fd, int cmd, int arg);
+
+        [LibraryImport("libc", EntryPoint = "fgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial nint fgetxattr(int fd, string name, byte* value, nuint size);
 
     }
 }

@@ -27,8 +27,13 @@ internal sealed partial class SettingsFileStore
         NewFileMode = newFileMode;
         _fs = fs;
         _time = time;
-        _privilege = privilege;
+        ArgumentNullException.ThrowIfNull(privilege);
+        _privilege = privilege.Directory == Directory ? privilege
+            : throw new ArgumentException($"the privilege is for {privilege.Directory}, not {Directory}", nameof(privilege));
     }
+
+    /// <summary>Whom the guardian acts as in the directory: settled once, at start, by the identity step, not here.</summary>
+    public Privilege Privilege => _privilege;
 
     public string SettingsPath { get; }
 
@@ -44,7 +49,7 @@ internal sealed partial class SettingsFileStore
     public string TempPrefix => "." + FileName + TempMarker;
 
     /// <summary>
-    /// Opens the directory (settling whom the guardian acts as there) and reads the file through it. The result holds
+    /// Opens the directory (as the identity step settled) and reads the file through it. The result holds
     /// the directory handle for the replace and the quarantine that follow: dispose it when done.
     /// </summary>
     public SettingsRead Read()
@@ -145,8 +150,10 @@ internal sealed partial class SettingsFileStore
             return null;
         }
 
+        // Started as root, the guardian chose whom it acts as once, at start: running it "as the owner" means RunAs.
         return $"the file belongs to {stat.Uid}:{stat.Gid} and the guardian acts as {identity.Uid}:{identity.Gid}, "
-            + "so a replacement could not keep that owner; chown the file to the directory's owner, or run the guardian as its owner";
+            + "so a replacement could not keep that owner; chown the file to the directory's owner, or "
+            + (_privilege.StartedAsRoot ? "set Guardian:RunAs to the file's owner" : "run the guardian as its owner");
     }
 
     /// <summary>
@@ -233,17 +240,7 @@ internal sealed partial class SettingsFileStore
         Remember(copies);
     }
 
-    private DirectoryOpen OpenDirectory()
-    {
-        var open = DirectoryWalk.Open(_fs, Directory, _privilege.Privileged);
-        if (open.Directory is { } dir && _privilege.ActIn(dir) is { } refused)
-        {
-            dir.Dispose();
-            return DirectoryOpen.Refused(refused);
-        }
-
-        return open;
-    }
+    private DirectoryOpen OpenDirectory() => _privilege.Open();
 
     private SettingsRead ReadIn(SettingsDirectory dir)
     {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
@@ -22,6 +23,7 @@ internal sealed class Healer
     private readonly ILogger<Healer> _log;
     private readonly GuardianMetrics _metrics;
     private readonly int _keepQuarantined;
+    private (byte[] Digest, string Path)? _keptThisHeal;
     private readonly long _origin;
     private HealMemory _memory = HealMemory.Empty;
 
@@ -53,7 +55,7 @@ internal sealed class Healer
         catch (PosixException ex)
         {
             report = HealReport.Of(HealStatus.Failed, ex.Message);
-            Log.IoFailed(_log, ex.Operation, ex.Path, ex.ErrnoName, ex.Message, PosixHints.For(ex));
+            Log.IoFailed(_log, ex.Operation, ex.Path, ex.ErrnoName, ex.Message, PosixHints.For(ex, _store.Privilege));
         }
 #pragma warning disable CA1031 // Any heal that ends in an exception is a failed heal: counted, logged, and retried like one.
         catch (Exception ex)
@@ -90,6 +92,7 @@ internal sealed class Healer
     private HealReport HealRounds(bool dryRun)
     {
         var seen = ConflictCause.None;
+        _keptThisHeal = null;
         for (var round = 1; round <= MaxConflictRounds; round++)
         {
             using var read = _store.Read();
@@ -166,8 +169,18 @@ internal sealed class Healer
         string? quarantined = null;
         if (plan.Copy != KeepCopy.None)
         {
-            quarantined = _store.Quarantine(read, plan.Copy == KeepCopy.Corrupt ? QuarantineKind.Corrupt : QuarantineKind.Replaced, _keepQuarantined);
-            Log.Quarantined(_log, quarantined, plan.Reason, read.Bytes.Length);
+            // A round that lost the race reads again; the same bytes need no second copy (one event per thing kept).
+            var digest = SHA256.HashData(read.Bytes);
+            if (_keptThisHeal is { } kept && kept.Digest.AsSpan().SequenceEqual(digest))
+            {
+                quarantined = kept.Path;
+            }
+            else
+            {
+                quarantined = _store.Quarantine(read, plan.Copy == KeepCopy.Corrupt ? QuarantineKind.Corrupt : QuarantineKind.Replaced, _keepQuarantined);
+                _keptThisHeal = (digest, quarantined);
+                Log.Quarantined(_log, quarantined, plan.Reason, read.Bytes.Length);
+            }
         }
 
         var replaced = _store.Replace(read, plan.Content);

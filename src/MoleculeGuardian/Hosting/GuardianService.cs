@@ -49,6 +49,10 @@ internal sealed class GuardianService : BackgroundService
         }
 
         Log.Started(_log, _options.SettingsPath, string.Join(",", _options.ProtectedServers.Keys), _options.DriftPolicy.ToString(), _options.Watch.ToString(), _gate.Reason);
+
+        // The identity step, before anything in the directory is read, listed, removed or watched. A directory that is
+        // not there yet is settled by the watcher when it appears, before it is watched.
+        _store.Privilege.Settle();
         RemoveStaleTemps();
 
         // What building the host allocated is garbage the workstation GC would keep for as long as the guardian idles

@@ -33,14 +33,31 @@ internal static class GuardianServiceCollectionExtensions
         services.TryAddSingleton<GuardianMetrics>();
         services.TryAddSingleton(sp =>
         {
+            // The identity step's one instance: the service and the one-shot commands settle it, the store and the
+            // watcher act through it.
             var options = Options(sp);
-            _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
             var identity = sp.GetRequiredService<IProcessIdentity>();
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Privilege).FullName!);
-            var privilege = new Privilege(identity, GuardianOptionsValidator.ResolveUser(options.RunAs, identity),
-                change => Log.IdentitySwitched(log, change.Uid, change.Gid, change.Reason));
+            var directory = Path.GetDirectoryName(options.SettingsPath) ?? "/";
+            return new Privilege(identity, sp.GetRequiredService<IFileSystemCalls>(), directory, GuardianOptionsValidator.ResolveUser(options.RunAs, identity),
+                decision =>
+                {
+                    if (decision.Switched)
+                    {
+                        Log.IdentitySwitched(log, decision.Uid, decision.Gid, decision.Reason);
+                    }
+                    else
+                    {
+                        Log.IdentityKept(log, directory, decision.Reason);
+                    }
+                });
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var options = Options(sp);
+            _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
             return new SettingsFileStore(options.SettingsPath, options.MaxFileBytes, mode,
-                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), privilege);
+                sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Privilege>());
         });
         services.TryAddSingleton<CommandCheck>(CommandLookup.WhyNotRunnable);
         services.TryAddSingleton(sp =>
@@ -65,7 +82,7 @@ internal static class GuardianServiceCollectionExtensions
         {
             var loop = sp.GetRequiredService<HealLoop>();
             var options = Options(sp);
-            return new SettingsWatcher(options.SettingsPath, sp.GetRequiredService<IFileSystemCalls>(), options, sp.GetRequiredService<TimeProvider>(),
+            return new SettingsWatcher(options.SettingsPath, sp.GetRequiredService<Privilege>(), sp.GetRequiredService<IFileSystemCalls>(), options, sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<SettingsWatcher>>(), signal => loop.Request(signal == WatchSignal.Changed ? HealTrigger.Watch : HealTrigger.Rescan),
                 sp.GetService<Func<string, FileSystemWatcher>>());
         });

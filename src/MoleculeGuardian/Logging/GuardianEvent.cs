@@ -42,6 +42,10 @@ internal enum GuardianEvent
     MetricsExportHandover = 33,
     MetricsExportUnavailable = 34,
 
+    // 38-39: reaching the watched directory, and whom a guardian started as root acts as.
+    DirectoryUnreachable = 38,
+    IdentityKept = 39,
+
     // The supervisor (`supervise`, the container's entrypoint): 40-49.
     RuntimeStarted = 40,
     RuntimeExited = 41,

@@ -128,6 +128,14 @@ internal static partial class Log
         Message = "Each of {Rounds} heal rounds lost a race ({Detail}); backing off {DelayMs} ms before the next (changes until then wait for it)")]
     public static partial void BackingOff(ILogger logger, int rounds, double delayMs, string detail);
 
+    [LoggerMessage(EventId = (int)GuardianEvent.IdentityKept, EventName = nameof(GuardianEvent.IdentityKept), Level = LogLevel.Information,
+        Message = "Started as root; acting as root in {Directory} from now on, because {Reason}")]
+    public static partial void IdentityKept(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.DirectoryUnreachable, EventName = nameof(GuardianEvent.DirectoryUnreachable), Level = LogLevel.Warning,
+        Message = "Cannot reach {Directory} to watch it ({Error}): {Hint}; trying again every {PollMs} ms")]
+    public static partial void DirectoryUnreachable(ILogger logger, string directory, string error, string hint, double pollMs);
+
     [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportEnabled, EventName = nameof(GuardianEvent.MetricsExportEnabled), Level = LogLevel.Information,
         Message = "Exporting the MoleculeGuardian meter to {Endpoint} over {Protocol} every {IntervalMs} ms as {ServiceName}")]
     public static partial void MetricsExportEnabled(ILogger logger, string endpoint, string protocol, double intervalMs, string serviceName);

@@ -7,15 +7,17 @@ namespace MoleculeGuardian.Watching;
 
 /// <summary>
 /// Watches the settings <em>directory</em> (in-place writes and rename-replaces both show there) and reports
-/// changes to the settings file. A probe every <c>DirectoryCheckInterval</c> checks the directory's identity: a directory that
-/// appears, disappears or is swapped for a new one (the runtime rebuilds /configs at boot, and on .NET 10 the
-/// watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a rescan. When events cannot be had,
-/// the same probe polls the file's stat fingerprint instead.
+/// changes to the settings file. The watch is added through the handle of the directory the walk opened, never by its
+/// path, and only once whom the guardian acts as there is settled. A probe every <c>DirectoryCheckInterval</c> checks
+/// the directory's identity: a directory that appears, disappears or is swapped for a new one (the runtime rebuilds
+/// /configs at boot, and on .NET 10 the watcher then goes silent, dotnet/runtime#126295) gets a fresh watch and a
+/// rescan. When events cannot be had, the same probe polls the file's stat fingerprint instead.
 /// </summary>
 internal sealed class SettingsWatcher : IDisposable
 {
     private readonly string _directory;
     private readonly string _fileName;
+    private readonly Privilege _privilege;
     private readonly IFileSystemCalls _fs;
     private readonly GuardianOptions _options;
     private readonly TimeProvider _time;
@@ -29,15 +31,18 @@ internal sealed class SettingsWatcher : IDisposable
     private TimeSpan _probePeriod;
     private (ulong Device, ulong Inode)? _watchedDirectory;
     private (ulong Device, ulong Inode, long Size, long MtimeNs, long CtimeNs)? _lastFingerprint;
+    private string? _unreachableLogged;
     private bool _waitingLogged;
     private bool _fallbackLogged;
     private bool _disposed;
 
-    public SettingsWatcher(string settingsPath, IFileSystemCalls fs, GuardianOptions options, TimeProvider time, ILogger log,
+    public SettingsWatcher(string settingsPath, Privilege privilege, IFileSystemCalls fs, GuardianOptions options, TimeProvider time, ILogger log,
         Action<WatchSignal> onSignal, Func<string, FileSystemWatcher>? createWatcher = null)
     {
+        ArgumentNullException.ThrowIfNull(privilege);
         _directory = Path.GetDirectoryName(settingsPath) ?? "/";
         _fileName = Path.GetFileName(settingsPath);
+        _privilege = privilege;
         _fs = fs;
         _options = options;
         _time = time;
@@ -84,24 +89,26 @@ internal sealed class SettingsWatcher : IDisposable
             }
 
             var dir = StatDirectory();
-            if (dir is null)
+            var rebuild = dir is null
+                ? State != WatchState.WaitingForDirectory
+                : State == WatchState.WaitingForDirectory || _watchedDirectory != dir || State == WatchState.Failed || HeldDirectoryRemoved();
+            if (rebuild)
             {
+                var before = State;
+                Establish();
+
+                // Whatever happened in the directory before this watch existed is seen only by a heal. That includes a
+                // directory found missing above and already back when Establish looked again (deleted and recreated in
+                // between): it is watched now, but a write that came before the watch would otherwise wait for the resync.
                 if (State != WatchState.WaitingForDirectory)
                 {
-                    Establish();
-                }
-            }
-            else if (State == WatchState.WaitingForDirectory || _watchedDirectory != dir || State == WatchState.Failed || HeldDirectoryRemoved())
-            {
-                var reason = State == WatchState.WaitingForDirectory ? "the directory appeared"
-                    : State == WatchState.Failed ? "retrying after a failed watch" : "the directory was replaced";
-                Establish();
-                if (State != WatchState.WaitingForDirectory && reason != "the directory appeared")
-                {
-                    Log.WatchRebuilt(_log, _directory, reason);
-                }
+                    if (before != WatchState.WaitingForDirectory)
+                    {
+                        Log.WatchRebuilt(_log, _directory, before == WatchState.Failed ? "retrying after a failed watch" : "the directory was replaced");
+                    }
 
-                signal = WatchSignal.Rescan;
+                    signal = WatchSignal.Rescan;
+                }
             }
             else if (State == WatchState.Polling)
             {
@@ -156,7 +163,7 @@ internal sealed class SettingsWatcher : IDisposable
 
         try
         {
-            var watcher = _createWatcher(_directory);
+            var watcher = _createWatcher(HandlePath(opened));
             watcher.IncludeSubdirectories = false;
             watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size;
             watcher.Changed += OnChanged;
@@ -298,17 +305,36 @@ internal sealed class SettingsWatcher : IDisposable
     }
 
     /// <summary>
-    /// The directory as a heal would find it: resolved from / without following a symlink. Null when it is missing
-    /// or refused (the heal reports why); the watch then waits for it.
+    /// The path of the walked directory's own handle. The kernel resolves <c>/proc/self/fd/N</c> to the very directory
+    /// the handle holds (.NET adds its root watch with links followed and does not resolve the path itself), so the
+    /// watch lands where the walk did, whatever the configured path names by then. Without /proc the watcher cannot
+    /// start, and the guardian polls through the handle instead.
+    /// </summary>
+    private static string HandlePath(SettingsDirectory directory) =>
+        "/proc/self/fd/" + directory.Handle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The directory as a heal finds it: the identity step first (nothing is watched before whom the guardian acts as
+    /// is settled), then the walk under the settled policy. Null when it is missing, refused (the heal reports why) or
+    /// out of reach (said here, once per reason); the watch then waits for it.
     /// </summary>
     private SettingsDirectory? OpenDirectory()
     {
         try
         {
-            return DirectoryWalk.Open(_fs, _directory, privileged: false).Directory;
+            var directory = _privilege.Settle() == IdentityState.Settled ? _privilege.Open().Directory : null;
+            _unreachableLogged = null;
+            return directory;
         }
-        catch (PosixException)
+        catch (PosixException ex)
         {
+            if (ex.Message != _unreachableLogged)
+            {
+                _unreachableLogged = ex.Message;
+                var hint = ex.ErrorNumber is Errno.EACCES or Errno.EPERM ? _privilege.AccessHint(ex) : "it may be in the middle of a change";
+                Log.DirectoryUnreachable(_log, _directory, ex.Message, hint, _options.PollInterval.TotalMilliseconds);
+            }
+
             return null;
         }
     }

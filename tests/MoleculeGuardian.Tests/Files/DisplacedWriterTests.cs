@@ -221,7 +221,7 @@ public sealed class DisplacedWriterTests : IDisposable
     }
 
     private SettingsFileStore Store(IFileSystemCalls fs) =>
-        new(_path, 16 * 1024 * 1024, UnixFileMode.UserRead | UnixFileMode.UserWrite, fs, TimeProvider.System, new Privilege(new RecordingIdentity()));
+        new(_path, 16 * 1024 * 1024, UnixFileMode.UserRead | UnixFileMode.UserWrite, fs, TimeProvider.System, Privilege.AsIs(new RecordingIdentity(), fs, Path.GetDirectoryName(_path)!));
 
     private static void WriteThrough(SafeFileHandle handle, byte[] content)
     {

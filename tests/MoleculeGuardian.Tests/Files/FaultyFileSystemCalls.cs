@@ -23,6 +23,7 @@ public enum FsOp
     ListNames,
     TryReadLease,
     LeaseBreaking,
+    GetXattr,
 }
 
 /// <summary>
@@ -99,6 +100,7 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         FsOp.UnlinkAt => "unlink",
         FsOp.TryReadLease or FsOp.LeaseBreaking => "fcntl",
         FsOp.ListNames => "opendir",
+        FsOp.GetXattr => "fgetxattr",
         _ => op.ToString(),
     };
 
@@ -186,6 +188,8 @@ internal sealed class FaultyFileSystemCalls : IFileSystemCalls
         Call(FsOp.TryReadLease, path, () => Leases ?? _inner.TryReadLease(handle, path));
 
     public bool LeaseBreaking(SafeFileHandle handle, string path) => Call(FsOp.LeaseBreaking, path, () => _inner.LeaseBreaking(handle, path));
+
+    public byte[]? GetXattr(SafeFileHandle directory, string name, string path) => Call(FsOp.GetXattr, path, () => _inner.GetXattr(directory, name, path));
 
     private IEnumerable<string> Listed(IEnumerable<string> names, string path, int listing)
     {

@@ -217,7 +217,11 @@ public sealed class SettingsFileStoreTests : IDisposable
     {
         var dir = Path.GetDirectoryName(_path)!;
         TestPosix.Chown(dir, 1000, 1000);
-        var store = Store();
+        // Root as the identity step leaves it in a directory of 1000's: the recording identity stays root, where the
+        // real one would be 1000 and create the file as itself; either way it is the owner's.
+        var privilege = TestHealers.IdentityStep(_path);
+        privilege.Settle();
+        var store = TestHealers.Store(TestHealers.Options(_path), privilege: privilege);
         var read = store.Read();
         Assert.Equal(ReadStatus.Absent, read.Status);
 

@@ -65,6 +65,31 @@ public sealed class HealerReportTests : HealerTestBase
         Assert.Contains($"Kept the original {Encoding.UTF8.GetByteCount(content)} bytes", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)]
+    public void Heal_RoundLostToAWriter_KeepsOneCopyPerDistinctContent(bool writerChangesTheBytes, int copies)
+    {
+        var impostor = SettingsFiles.WithImpostor();
+        File.WriteAllText(SettingsPath, impostor);
+        Fs.Before = (op, _, n) =>
+        {
+            // The writer replaces the file between the first round's read and its replace: the same bytes, or others.
+            if (op == FsOp.CreateExclusiveAt && n == 1)
+            {
+                SettingsFiles.WriteByRename(SettingsPath, writerChangesTheBytes ? impostor.Replace("1.2.3", "1.2.4", StringComparison.Ordinal) : impostor);
+            }
+        };
+
+        var report = Healer.Heal(HealTrigger.Watch);
+
+        Assert.Equal((HealStatus.Healed, 1), (report.Status, report.Conflicts));
+        Assert.Equal(copies, Directory.GetFiles(Path.GetDirectoryName(SettingsPath)!, "settings.json.replaced-*").Length);
+        Assert.Equal(copies, Logs.Count("Quarantined"));
+        Assert.NotNull(report.Quarantined);
+        Assert.True(File.Exists(report.Quarantined));
+    }
+
     [Fact]
     public void Heal_OneOfTwoProtectedEntriesDrifted_TheOtherMissing_LogsTheDriftAsTheReason()
     {

@@ -332,8 +332,8 @@ public sealed class HealerSettleTests : HealerTestBase
     [InlineData(Errno.EBUSY, "single-file bind mount")]
     [InlineData(Errno.EXDEV, "single-file bind mount")]
     [InlineData(Errno.EROFS, "read-only; make the settings directory writable")]
-    [InlineData(Errno.EACCES, "run the guardian as the settings file's owner")]
-    [InlineData(Errno.EPERM, "run the guardian as the settings file's owner")]
+    [InlineData(Errno.EACCES, "may not rename")] // the identity step's hint: PrivilegeTests has its texts
+    [InlineData(Errno.EPERM, "may not rename")]
     [InlineData(Errno.ENOSPC, "free space on the settings volume")]
     [InlineData(Errno.EDQUOT, "free space on the settings volume")]
     [InlineData(Errno.EIO, "will retry")]

@@ -41,6 +41,21 @@ internal static class OtherUser
         return path;
     }
 
+    /// <summary>
+    /// <c>setfacl -m</c> with the given entries (e.g. <c>u:1000:rwx</c>), from Debian's <c>acl</c> package. Waited for
+    /// synchronously: Stryker's per-test coverage loses a test that awaits before it reaches the code.
+    /// </summary>
+    public static void SetAcl(string path, params string[] entries)
+    {
+        using var setfacl = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Deploy.RequiredTool.Find("setfacl", "acl"))
+        {
+            ArgumentList = { "-m", string.Join(',', entries), path },
+            RedirectStandardError = true,
+        })!;
+        var error = setfacl.StandardError.ReadToEnd();
+        Assert.True(setfacl.WaitForExit(TimeSpan.FromSeconds(15)) && setfacl.ExitCode == 0, $"setfacl -m {string.Join(',', entries)} {path}: {error}");
+    }
+
     /// <summary>Every thread's real, effective, saved and file-system ids, and supplementary groups, from /proc.</summary>
     public static IEnumerable<(string Uid, string Gid, string Groups)> ThreadCredentials(int pid)
     {

@@ -20,6 +20,7 @@ internal static class Requires
         ["bash"] = "bash",
         ["unshare"] = "util-linux",
         ["tini"] = "tini",
+        ["setfacl"] = "acl",
     };
 
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);

@@ -30,10 +30,24 @@ internal static class TestHealers
             command => resolve(command));
     }
 
-    /// <summary>The store, with an identity that records switches instead of making them: a test process stays who it is.</summary>
-    public static SettingsFileStore Store(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, IProcessIdentity? identity = null) =>
-        new(options.SettingsPath, options.MaxFileBytes, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-            fs ?? LinuxFileSystemCalls.Instance, time ?? TimeProvider.System, new Privilege(identity ?? new RecordingIdentity()));
+    /// <summary>
+    /// The store, acting as <paramref name="identity"/> as it is (an identity that records switches instead of making
+    /// them: a test process stays who it is), with that identity's walk policy; the identity step has its own tests.
+    /// </summary>
+    public static SettingsFileStore Store(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, IProcessIdentity? identity = null,
+        Privilege? privilege = null)
+    {
+        fs ??= LinuxFileSystemCalls.Instance;
+        return new(options.SettingsPath, options.MaxFileBytes, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            fs, time ?? TimeProvider.System, privilege ?? Privilege.AsIs(identity ?? new RecordingIdentity(), fs, Path.GetDirectoryName(options.SettingsPath)!));
+    }
+
+    /// <summary>
+    /// The identity step for the directory of <paramref name="settingsPath"/>, unsettled, as production builds it, but
+    /// on an identity that only records the switches it is asked for.
+    /// </summary>
+    public static Privilege IdentityStep(string settingsPath, IProcessIdentity? identity = null, IFileSystemCalls? fs = null) =>
+        new(identity ?? new RecordingIdentity(), fs ?? LinuxFileSystemCalls.Instance, Path.GetDirectoryName(settingsPath)!);
 
     public static Healer Healer(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, ILogger<Healer>? log = null,
         IMeterFactory? meters = null, CommandCheck? check = null)

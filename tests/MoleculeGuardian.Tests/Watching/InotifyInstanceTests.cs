@@ -100,7 +100,7 @@ public sealed class InotifyInstanceTests : IDisposable
             o.PollInterval = TimeSpan.FromMilliseconds(50);
             o.DirectoryCheckInterval = TimeSpan.FromMilliseconds(50);
         });
-        return new SettingsWatcher(_path, LinuxFileSystemCalls.Instance, options, TimeProvider.System, new TestLog(), _signals.Enqueue);
+        return new SettingsWatcher(_path, TestHealers.IdentityStep(_path), LinuxFileSystemCalls.Instance, options, TimeProvider.System, new TestLog(), _signals.Enqueue);
     }
 
     private static int InotifyInstances()

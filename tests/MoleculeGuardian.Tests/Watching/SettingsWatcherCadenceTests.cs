@@ -35,7 +35,7 @@ public sealed class SettingsWatcherCadenceTests : IDisposable
         // The events themselves are other tests' business: a watcher on a quiet directory isolates the probe, whatever
         // a runtime's watcher does when its directory is deleted.
         var quiet = Directory.CreateDirectory(_temp.Combine("quiet")).FullName;
-        var watcher = new SettingsWatcher(_path, LinuxFileSystemCalls.Instance, options, _time, new TestLog(), _signals.Enqueue,
+        var watcher = new SettingsWatcher(_path, TestHealers.IdentityStep(_path), LinuxFileSystemCalls.Instance, options, _time, new TestLog(), _signals.Enqueue,
             _ => new FileSystemWatcher(quiet));
         watcher.Start();
         return watcher;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Files;
+using MoleculeGuardian.Tests.Files;
 using MoleculeGuardian.Tests.Support;
 using MoleculeGuardian.Watching;
 
@@ -141,6 +142,41 @@ public sealed class SettingsWatcherTests : IDisposable
         }
 
         Assert.True(_log.Count("WatchRebuilt") >= 20, _log.Text);
+    }
+
+    [Fact]
+    public async Task Probe_DirectoryGoneThenRecreatedAndWrittenBeforeTheRebuiltWatch_RescanAndWatched()
+    {
+        // The race behind GuardianHostTests' deleted-and-recreated test failing under load: the probe's walk finds the
+        // directory gone, the rebuild's walk a moment later finds it back, already written. The watch on it comes after
+        // the write, so only a rescan can see it; without one the write waited for the settle timer or the resync.
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(_path, "{}\n");
+        var fs = new FaultyFileSystemCalls();
+        var watcher = Start(poll: Manual, fs: fs);
+        Directory.Delete(_dir, recursive: true);
+        await Eventually.TrueAsync(() => Changed > 0, "Changed for the deleted file, through the old watch");
+        _signals.Clear();
+        var lookups = 0;
+        fs.Before = (op, path, _) =>
+        {
+            if (op == FsOp.OpenDirectory && path == _dir && Interlocked.Increment(ref lookups) == 2)
+            {
+                Directory.CreateDirectory(_dir);
+                File.WriteAllText(_path, "{\"written\": \"before the watch\"}\n");
+            }
+        };
+
+        watcher.Probe();
+
+        fs.Before = null;
+        Assert.Equal(2, lookups);
+        Assert.Equal(WatchState.Events, watcher.State);
+        Assert.Equal([WatchSignal.Rescan], _signals);
+        Assert.Equal(1, _log.Count("WatchRebuilt"));
+        _signals.Clear();
+        File.WriteAllText(_path, "{\"after\": 1}\n");
+        await Eventually.TrueAsync(() => Changed > 0, "Changed through the watch on the recreated directory");
     }
 
     [Fact]
@@ -328,15 +364,17 @@ public sealed class SettingsWatcherTests : IDisposable
         }
     }
 
-    private SettingsWatcher Start(WatchMode mode = WatchMode.Auto, TimeSpan? poll = null, Func<string, FileSystemWatcher>? factory = null)
+    private SettingsWatcher Start(WatchMode mode = WatchMode.Auto, TimeSpan? poll = null, Func<string, FileSystemWatcher>? factory = null,
+        IFileSystemCalls? fs = null)
     {
+        fs ??= LinuxFileSystemCalls.Instance;
         var options = TestHealers.Options(_path, o =>
         {
             o.Watch = mode;
             o.PollInterval = poll ?? Fast;
             o.DirectoryCheckInterval = poll ?? Fast;
         });
-        var watcher = new SettingsWatcher(_path, LinuxFileSystemCalls.Instance, options, TimeProvider.System, _log, _signals.Enqueue,
+        var watcher = new SettingsWatcher(_path, TestHealers.IdentityStep(_path, fs: fs), fs, options, TimeProvider.System, _log, _signals.Enqueue,
             factory ?? Capturing);
         _started.Add(watcher);
         watcher.Start();
