@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
@@ -8,22 +7,22 @@ namespace MoleculeGuardian.Benchmarks;
 
 public enum FileState
 {
-    /// <summary>The protected entry is missing: parse, heal (add, in place), serialize.</summary>
+    /// <summary>The protected entry is missing: parse, decide (put it back), serialize.</summary>
     NeedsHeal,
 
-    /// <summary>The protected entry is there and canonical: parse and check; nothing to serialize or write.</summary>
+    /// <summary>The protected entry is there and accepted: parse and decide; nothing to serialize or write.</summary>
     Healthy,
 }
 
 /// <summary>
-/// The in-memory work of one heal, exactly as the guardian does it on every trigger: parse the bytes read, run the
-/// transform (in place, on the document it just parsed), and serialize only when something changed (a healthy file is never written).
+/// The in-memory work of one heal, exactly as the guardian does it on every trigger: the heal decision on the bytes
+/// read (parse, judge the protected entries, and serialize only when something is to be written).
 /// </summary>
 [MemoryDiagnoser]
 public class HealBenchmarks
 {
-    private readonly IReadOnlyList<ProtectedServer> _servers = [ProtectedServerSpecs.ManagementDefault()];
-    private ReadOnlyMemory<byte> _bytes;
+    private HealRules _rules = null!;
+    private Observation _seen = null!;
 
     [Params(1024, 64 * 1024, 1024 * 1024)]
     public int SizeBytes { get; set; }
@@ -35,31 +34,25 @@ public class HealBenchmarks
     public void Setup()
     {
         var (needsHeal, healthy) = SettingsGenerator.Generate(SizeBytes);
-        _bytes = State == FileState.NeedsHeal ? needsHeal : healthy;
+        var bytes = State == FileState.NeedsHeal ? needsHeal : healthy;
+        _seen = new Observation(SeenKind.File, bytes, new FileVersion(1, 1, bytes.Length, 1, 1), TimeSpan.Zero);
+        _rules = new HealRules([ProtectedServerSpecs.ManagementDefault()], DriftPolicy.Replace, TimeSpan.FromMilliseconds(500), 16 << 20, _ => null);
     }
 
-    [Benchmark(Description = "parse+heal+serialize")]
-    public int ParseHealSerialize()
+    [Benchmark(Description = "decide (parse+judge+serialize)")]
+    public int Decide()
     {
-        if (!SettingsJson.TryParse(_bytes, out var document, out var error))
-        {
-            throw new InvalidOperationException(error);
-        }
-
-        // As the Healer does: it owns the freshly parsed document, so the heal changes it in place.
-        var result = HealTransform.HealInPlace(document, _servers, DriftPolicy.Replace);
-        return result.Changed ? SettingsJson.Serialize(result.Document).Length : 0;
+        var plan = HealDecision.Decide(_seen, HealMemory.Empty, _rules);
+        return plan.Kind is PlanKind.Write or PlanKind.NoChange ? plan.Content.Length : throw new InvalidOperationException(plan.Reason);
     }
 }
 
-/// <summary>Where the time of a 64 KB heal goes: parse, transform, serialize, each alone.</summary>
+/// <summary>Where the time of a 64 KB heal goes: the parse and the serialize, each alone.</summary>
 [MemoryDiagnoser]
 public class HealBreakdownBenchmarks
 {
-    private readonly IReadOnlyList<ProtectedServer> _servers = [ProtectedServerSpecs.ManagementDefault()];
     private ReadOnlyMemory<byte> _bytes;
-    private JsonNode? _parsed;
-    private JsonObject _healed = null!;
+    private SettingsDocument _parsed = null!;
 
     [Params(FileState.NeedsHeal, FileState.Healthy)]
     public FileState State { get; set; }
@@ -69,18 +62,27 @@ public class HealBreakdownBenchmarks
     {
         var (needsHeal, healthy) = SettingsGenerator.Generate(64 * 1024);
         _bytes = State == FileState.NeedsHeal ? needsHeal : healthy;
-        _ = SettingsJson.TryParse(_bytes, out _parsed, out _);
-        _healed = HealTransform.Heal(_parsed, _servers, DriftPolicy.Replace).Document;
+        _ = SettingsJson.TryParse(_bytes, out var parsed, out _);
+        _parsed = parsed!;
     }
 
-    [Benchmark(Description = "64KB parse")]
-    public JsonNode? Parse() => SettingsJson.TryParse(_bytes, out var document, out _) ? document : null;
+    [GlobalCleanup]
+    public void Cleanup() => _parsed.Dispose();
 
-    // The copying Heal, so every iteration starts from the same tree: this is mostly the clone's cost. The guardian
-    // heals the tree it just parsed in place, which the parse+heal+serialize benchmark measures.
-    [Benchmark(Description = "64KB heal transform (copying)")]
-    public int Heal() => HealTransform.Heal(_parsed, _servers, DriftPolicy.Replace).Changes.Count;
+    [Benchmark(Description = "64KB parse")]
+    public int Parse()
+    {
+        if (!SettingsJson.TryParse(_bytes, out var document, out _))
+        {
+            return 0;
+        }
+
+        using (document)
+        {
+            return document!.Values;
+        }
+    }
 
     [Benchmark(Description = "64KB serialize")]
-    public int Serialize() => SettingsJson.Serialize(_healed).Length;
+    public int Serialize() => SettingsJson.Serialize(_parsed).Length;
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
@@ -102,28 +103,26 @@ internal static partial class GuardianCli
             var gate = host.Services.GetRequiredService<PlatformAgentGate>();
             if (!gate.Enabled)
             {
-                await stdout.WriteLineAsync($"not a platform-agent image ({PlatformAgentGate.Variable} unset or off): nothing to {(mode == Mode.Check ? "check" : "heal")}").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"not a concierge ({gate.Reason}): nothing to {(mode == Mode.Check ? "check" : "heal")}").ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
-            // The identity step, as `run` takes it at start: a root `check` reads as the directory's owner too.
+            // The identity step, as `run` takes it at start: a root `check` reads as the directory's owner too. The heal
+            // then logs what it found (a refusal, an impostor, an entry it cannot restore) as it goes.
             host.Services.GetRequiredService<Privilege>().Settle();
             var healer = host.Services.GetRequiredService<Healer>();
             var report = await healer.HealAsync(HealTrigger.Command, mode != Mode.Heal, cancellationToken).ConfigureAwait(false);
             var answer = Describe(report, mode, options.SettingsPath);
             await stdout.WriteLineAsync(answer).ConfigureAwait(false);
-            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GuardianCli).FullName!);
-            if (report.Status == HealStatus.Refused)
+            if (mode == Mode.Check && !(report.Status == HealStatus.NoChange && report.Compliant))
             {
-                Log.Refused(log, options.SettingsPath, report.Detail ?? "");
-            }
-            else if (mode == Mode.Check && report.Status != HealStatus.NoChange)
-            {
+                var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GuardianCli).FullName!);
                 Log.CheckFailed(log, options.SettingsPath, answer);
             }
 
             return report.Status switch
             {
+                _ when !report.Compliant => ExitCodes.Failed,
                 HealStatus.NoChange => ExitCodes.Success,
                 HealStatus.Healed when mode != Mode.Check => ExitCodes.Success,
                 _ => ExitCodes.Failed,
@@ -189,15 +188,19 @@ internal static partial class GuardianCli
     private static string Describe(HealReport report, Mode mode, string path)
     {
         var changes = string.Join(", ", report.Changes.Select(c => c.ToString()));
-        return (report.Status, mode) switch
+        var answer = (report.Status, mode) switch
         {
-            (HealStatus.NoChange, Mode.Check) => $"ok: every protected entry is present and canonical in {path}",
-            (HealStatus.NoChange, _) => $"no change needed: {path} already holds every protected entry",
+            (HealStatus.NoChange, Mode.Check) when report.Compliant => $"ok: every protected entry is present, of an accepted shape, in {path}",
+            (HealStatus.NoChange, _) when report.Compliant => $"no change needed: {path} already holds every protected entry",
+            (HealStatus.NoChange, _) => $"not ok: {path} is left as it is",
             (HealStatus.Healed, Mode.Check) => $"not ok: {path} needs {changes}",
             (HealStatus.Healed, Mode.DryRun) => $"a heal would make: {changes} ({path}, nothing written)",
             (HealStatus.Healed, _) => $"healed {path}: {changes}",
             (HealStatus.DirectoryMissing, _) => $"failed: the directory of {path} does not exist",
             _ => $"failed: {report.Status}: {report.Detail}",
         };
+
+        // Which entries are still out or wrong; why is in the error events just before (stderr).
+        return report.LeftOut.Count == 0 ? answer : $"{answer}; still out or not of an accepted shape: {string.Join(", ", report.LeftOut)}";
     }
 }

@@ -32,7 +32,11 @@ internal sealed class GuardianOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 
-    public long MaxFileBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>
+    /// Larger files are refused, untouched. A heal holds a bounded multiple of the file (README, "Performance"): at
+    /// this size one heal fits with room to spare under the systemd unit's 64 MiB MemoryMax.
+    /// </summary>
+    public long MaxFileBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>How many quarantine copies of each kind are kept, newest first.</summary>
     public int KeepQuarantined { get; set; } = 5;
@@ -52,6 +56,9 @@ internal sealed class GuardianOptions
     /// Empty: the directory's owner, or root itself in a root-owned directory no one else can write.
     /// </summary>
     public string RunAs { get; set; } = "";
+
+    /// <summary>Which of the platform's signals make this container a concierge.</summary>
+    public GateOptions Gate { get; set; } = new();
 
     /// <summary>Entries that must always be present. Empty after binding means the built-in default.</summary>
     public Dictionary<string, ProtectedServerOptions> ProtectedServers { get; set; } = new(StringComparer.Ordinal);

@@ -183,6 +183,47 @@ internal sealed class GuardianOptionsValidator : IValidateOptions<GuardianOption
             {
                 errors.Add($"{key}:Args must not contain empty items.");
             }
+
+            foreach (var (what, value) in server.Env.Select(e => ("Env:" + e.Key, e.Value)).Concat(server.Headers.Select(h => ("Headers:" + h.Key, h.Value))))
+            {
+                if (!EnvReference.IsWellFormed(value ?? ""))
+                {
+                    errors.Add($"{key}:{what} has a '${{' that does not start a ${{NAME}} reference (NAME: letters, digits and _).");
+                }
+            }
+
+            ValidateShapes(errors, key, server);
+        }
+    }
+
+    /// <summary>Each shape names a command; the spec itself must be one of its shapes, or the guardian would replace what it writes.</summary>
+    private static void ValidateShapes(List<string> errors, string key, ProtectedServerOptions server)
+    {
+        foreach (var (name, shape) in server.Accept)
+        {
+            if (string.IsNullOrWhiteSpace(shape.Command))
+            {
+                errors.Add($"{key}:Accept:{name}:Command must be set.");
+            }
+
+            if (shape.Flags.Concat(shape.Args).Concat(shape.EnvKeys).Any(string.IsNullOrEmpty))
+            {
+                errors.Add($"{key}:Accept:{name} must not contain empty patterns.");
+            }
+        }
+
+        if (server.Accept.Count == 0 || server.Accept.Values.Any(s => string.IsNullOrWhiteSpace(s.Command)))
+        {
+            return;
+        }
+
+        // Shapes look at keys, commands and arguments, never at env values: the spec is judged with its references unexpanded.
+        var spec = Json.SettingsJson.ToElement(ProtectedServerSpecs.Spec(server, (_, value) => value));
+        var shapes = server.Accept.Select(s => new Healing.EntryShape(s.Key, s.Value.Command!, s.Value.Flags, s.Value.Args, s.Value.EnvKeys));
+        if (!shapes.Any(shape => shape.Matches(spec)))
+        {
+            errors.Add($"{key} (its Command, Args and Env keys) is none of its accepted shapes ({string.Join(", ", server.Accept.Keys)}): "
+                + "the guardian would replace the entry it writes. Add a shape under Accept, or change the spec.");
         }
     }
 

@@ -69,15 +69,19 @@ internal sealed partial class SettingsFileStore
         // nobody has the file open for writing, and while held, a writer's open waits before truncating, which
         // F_GETLEASE then shows. So: lease first, then the content check (which sees every write made before the
         // lease), then F_GETLEASE (any open for writing since).
-        // Where the lease is unavailable (file system, owner, fs.leases-enable) or busy (someone has the file open
-        // for writing: a writer mid-write, which the content check catches, or one holding it open without writing),
-        // the content check alone decides: a descriptor opened for writing before the exchange and written through
-        // only after this check writes into the displaced file, as it would after any other writer's rename-replace.
+        // A busy lease means someone has the file open for writing right now: a writer between its open and its last
+        // write (the runtime's truncate-then-write, or one paused long enough that its half-written file counted as
+        // corrupt). Its next write would go into a file nobody reads, so that is a conflict too, whatever the content
+        // says: the file is put back and the heal goes again (the loop backs off if it keeps happening). A reader
+        // never makes the lease busy. Where leases are unavailable (file system, owner, fs.leases-enable) the content
+        // check alone decides: a descriptor opened for writing before the exchange and written through only after
+        // this check writes into the displaced file, as it would after any other writer's rename-replace.
         // The lease lasts until `displaced` is closed, after the unlink or the put-back: a writer that waited for it
         // then writes the file at whichever name it has by then (the settings path, if it was put back).
         using var displaced = _fs.OpenReadAt(swap.Dir, swap.Temp, swap.TempPath);
         var lease = _fs.TryReadLease(displaced, swap.TempPath);
-        var cause = !Holds(displaced, swap.TempPath, basis.Bytes) ? ConflictCause.ContentChanged
+        var cause = lease == LeaseResult.Busy ? ConflictCause.WriterHolds
+            : !Holds(displaced, swap.TempPath, basis.Bytes) ? ConflictCause.ContentChanged
             : lease == LeaseResult.Granted && _fs.LeaseBreaking(displaced, swap.TempPath) ? ConflictCause.WriterOpened
             : ConflictCause.None;
         if (cause == ConflictCause.None)
@@ -128,7 +132,22 @@ internal sealed partial class SettingsFileStore
             return false;
         }
 
-        var actual = ReadAll(handle, stat.Size);
-        return actual is not null && actual.AsSpan().SequenceEqual(expected);
+        // Compared a piece at a time: the file is not read into memory a second time.
+        var piece = new byte[(int)Math.Min(64 * 1024, Math.Max(expected.Length, 1))];
+        for (var offset = 0; ; )
+        {
+            var n = _fs.Read(handle, piece, offset, path);
+            if (n == 0)
+            {
+                return offset == expected.Length;
+            }
+
+            if (offset + n > expected.Length || !piece.AsSpan(0, n).SequenceEqual(expected.AsSpan(offset, n)))
+            {
+                return false;
+            }
+
+            offset += n;
+        }
     }
 }

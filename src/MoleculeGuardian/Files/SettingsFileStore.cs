@@ -300,29 +300,31 @@ internal sealed partial class SettingsFileStore
 
     private byte[]? ReadAll(SafeFileHandle handle, long sizeHint)
     {
-        // Read until end of file, not just to the stat size: a writer may still be appending. One byte over the stat
-        // size, so a file that did not change is read in one read and the one that finds its end.
-        var buffer = new byte[Math.Min(Math.Max(sizeHint, 0) + 1, MaxFileBytes + 1)];
+        // Read until end of file, not just to the stat size: a writer may still be appending. A file that did not
+        // change fills an array of exactly its size, and a one-byte read then finds its end: the bytes are held once,
+        // never copied to trim a spare byte (a heal's memory is a multiple of the file's size, README "Performance").
+        var buffer = new byte[Math.Min(Math.Max(sizeHint, 0), MaxFileBytes)];
         var total = 0;
+        Span<byte> probe = stackalloc byte[1];
         while (true)
         {
+            var n = total < buffer.Length ? _fs.Read(handle, buffer.AsSpan(total), total, SettingsPath) : _fs.Read(handle, probe, total, SettingsPath);
+            if (n == 0)
+            {
+                // Shorter than the stat said (a writer truncated it since): the rare copy.
+                return total == buffer.Length ? buffer : buffer[..total];
+            }
+
             if (total == buffer.Length)
             {
-                // Full at MaxFileBytes + 1: past the limit. Another read would ask for no bytes, and its 0 is no end of file.
-                if (buffer.Length > MaxFileBytes)
+                // Longer than the stat said: a writer is appending. Past the limit it is refused; else grow and go on.
+                if (total >= MaxFileBytes)
                 {
                     return null;
                 }
 
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, MaxFileBytes + 1));
-            }
-
-            var n = _fs.Read(handle, buffer.AsSpan(total), total, SettingsPath);
-            if (n == 0)
-            {
-                // Mutation testing: "false ? null : ..." survives and is equivalent: the read that returned 0 had room,
-                // so total < buffer.Length <= MaxFileBytes + 1 here; the check above already returned null.
-                return total > MaxFileBytes ? null : buffer[..total];
+                Array.Resize(ref buffer, (int)Math.Min(Math.Max((long)buffer.Length * 2, 4096), MaxFileBytes));
+                buffer[total] = probe[0];
             }
 
             total += n;

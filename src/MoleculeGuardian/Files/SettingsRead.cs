@@ -72,6 +72,9 @@ internal enum ConflictCause
     /// <summary>A writer opened the swapped-out file for writing while the guardian held its read lease (the lease broke). Put back.</summary>
     WriterOpened,
 
+    /// <summary>Another process had the swapped-out file open for writing (no read lease could be had): its next write would be lost. Put back.</summary>
+    WriterHolds,
+
     /// <summary>Right after the guardian's rename the name already held another file: another writer's rename came just after.</summary>
     Overtaken,
 }
@@ -88,6 +91,7 @@ internal static class ConflictCauses
         ConflictCause.Replaced => "another file took the settings file's name after the heal read it",
         ConflictCause.ContentChanged => "the file the heal swapped out no longer held what the heal had read: a writer changed it at that moment, and it was put back",
         ConflictCause.WriterOpened => "a writer opened the file the heal swapped out for writing (the guardian's read lease broke), and it was put back for that writer",
+        ConflictCause.WriterHolds => "another process has the file open for writing (its next write would have gone into a file nobody reads), so it was put back",
         ConflictCause.Overtaken => "another file took the settings file's name right after the heal's rename",
         _ => "an unknown conflict",
     };

@@ -45,5 +45,15 @@ internal sealed record HealReport(HealStatus Status, IReadOnlyList<HealChange> C
 {
     public static HealReport Of(HealStatus status, string? detail = null) => new(status, [], Detail: detail);
 
+    /// <summary>
+    /// Protected entries still out or wrong after this heal: nothing runnable could be put there (reported as
+    /// <c>EntryNotRestorable</c>), or an impostor kept under <c>DriftPolicy=Keep</c>.
+    /// </summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
+
+    /// <summary>The heal ran to its end (nothing written, or written).</summary>
     public bool Succeeded => Status is HealStatus.NoChange or HealStatus.Healed;
+
+    /// <summary>Every protected entry is now in the file, of an accepted shape.</summary>
+    public bool Compliant => Succeeded && LeftOut.Count == 0;
 }

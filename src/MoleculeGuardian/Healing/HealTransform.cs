@@ -1,120 +1,99 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using MoleculeGuardian.Json;
 
 namespace MoleculeGuardian.Healing;
 
-/// <summary>The outcome of a heal. <see cref="Document"/> is the input itself when nothing changed.</summary>
-internal sealed record HealResult(JsonObject Document, IReadOnlyList<HealChange> Changes)
+/// <summary>How a protected name is held in the file.</summary>
+internal enum EntryKind
 {
-    public bool Changed => Changes.Count > 0;
+    Missing,
+
+    /// <summary>An entry of one of the server's accepted shapes: left exactly as it is.</summary>
+    Accepted,
+
+    /// <summary>An object of no accepted shape: someone else's program under the platform's name.</summary>
+    Impostor,
+
+    /// <summary>Not an object at all (null, a string): nothing could run it.</summary>
+    Unusable,
+}
+
+/// <summary>A protected entry as found: what it is, the entry itself (unless missing), the shape it matched.</summary>
+internal readonly record struct EntryState(EntryKind Kind, JsonElement Entry, string? Shape = null)
+{
+    /// <summary>The entry's command for a report: the string, or what stands there instead; never an env value.</summary>
+    public string Command => Entry.ValueKind == JsonValueKind.Object && Entry.TryGetProperty("command", out var command)
+        ? command.ValueKind == JsonValueKind.String ? Shorten(command.GetString()!) : $"(a {command.ValueKind.ToString().ToLowerInvariant()} command)"
+        : Entry.ValueKind == JsonValueKind.Object ? "(no command)" : $"(not an object: {Entry.ValueKind.ToString().ToLowerInvariant()})";
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
+}
+
+/// <summary>How <c>mcpServers</c> is held in the document.</summary>
+internal enum ServersKind
+{
+    /// <summary>No usable document: nothing parsed, or a root that is not an object.</summary>
+    NoDocument,
+    Missing,
+    NotObject,
+    Object,
 }
 
 /// <summary>
-/// The heal, as a pure function: desired state = protected entries ∪ everything already in the document.
-/// Only <c>mcpServers.&lt;protected name&gt;</c> may change; every other key keeps its value and its place.
-/// The input is never mutated; a compliant document is returned as is, without a copy.
+/// The heal's pure parts: how the protected entries are held in a document, and the document with some of them set.
+/// Only <c>mcpServers.&lt;protected name&gt;</c> ever changes; every other key keeps its value and its place (a missing
+/// <c>mcpServers</c> goes last, as Python's <c>setdefault</c> puts it), and the output is what the runtime's Python
+/// writers produce.
 /// </summary>
 internal static class HealTransform
 {
     public const string McpServersKey = "mcpServers";
 
-    public static HealResult Heal(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy) =>
-        Heal(document, servers, policy, inPlace: false);
+    private static readonly JsonElement EmptyObject = SettingsJson.ToElement(new System.Text.Json.Nodes.JsonObject());
+
+    public static ServersKind ServersOf(SettingsDocument? document, out JsonElement servers)
+    {
+        servers = default;
+        if (document?.Root is not { ValueKind: JsonValueKind.Object } root)
+        {
+            return ServersKind.NoDocument;
+        }
+
+        if (!root.TryGetProperty(McpServersKey, out servers))
+        {
+            return ServersKind.Missing;
+        }
+
+        return servers.ValueKind == JsonValueKind.Object ? ServersKind.Object : ServersKind.NotObject;
+    }
+
+    /// <summary>How <paramref name="server"/> is held in <paramref name="servers"/> (an object; a repeated name: the last one, as Python reads it).</summary>
+    public static EntryState Inspect(JsonElement servers, ProtectedServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        if (servers.ValueKind != JsonValueKind.Object || !servers.TryGetProperty(server.Name, out var entry))
+        {
+            return new EntryState(EntryKind.Missing, default);
+        }
+
+        if (server.ShapeOf(entry) is { } shape)
+        {
+            return new EntryState(EntryKind.Accepted, entry, shape);
+        }
+
+        return new EntryState(entry.ValueKind == JsonValueKind.Object ? EntryKind.Impostor : EntryKind.Unusable, entry);
+    }
 
     /// <summary>
-    /// As <see cref="Heal(JsonNode?, IReadOnlyList{ProtectedServer}, DriftPolicy)"/>, but changes
-    /// <paramref name="document"/> itself instead of a copy (the result's document is then the input), for a caller
-    /// that owns a freshly parsed document and would throw the original away anyway.
+    /// The document with <paramref name="entries"/> set under <c>mcpServers</c>: in place where the name is, after the
+    /// other entries where it is not; <c>mcpServers</c> itself made an object where it is not one. Without a usable
+    /// document, a new one holding only them. Throws <see cref="OutputTooLargeException"/> past <paramref name="maxBytes"/>.
     /// </summary>
-    public static HealResult HealInPlace(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy) =>
-        Heal(document, servers, policy, inPlace: true);
-
-    private static HealResult Heal(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy, bool inPlace)
+    public static byte[] With(SettingsDocument? document, IReadOnlyList<KeyValuePair<string, JsonElement>> entries, long maxBytes)
     {
-        ArgumentNullException.ThrowIfNull(servers);
-        if (document is not JsonObject root)
-        {
-            var fresh = new JsonObject { [McpServersKey] = NewServers(servers) };
-            return new HealResult(fresh, [new HealChange(HealChangeKind.RepairedRoot)]);
-        }
-
-        var changes = Plan(root, servers, policy);
-        if (changes.Count == 0)
-        {
-            return new HealResult(root, changes);
-        }
-
-        // The copy is what keeps the pure heal pure; it costs as much as the rest of the heal together.
-        var healed = inPlace ? root : (JsonObject)root.DeepClone();
-        Apply(healed, servers, changes);
-        return new HealResult(healed, changes);
-    }
-
-    /// <summary>True when every protected entry is present and, under <paramref name="policy"/>, acceptable.</summary>
-    public static bool Complies(JsonNode? document, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy) =>
-        document is JsonObject root && Plan(root, servers, policy).Count == 0;
-
-    private static List<HealChange> Plan(JsonObject root, IReadOnlyList<ProtectedServer> servers, DriftPolicy policy)
-    {
-        var changes = new List<HealChange>();
-        if (!root.TryGetPropertyValue(McpServersKey, out var node))
-        {
-            changes.Add(new HealChange(HealChangeKind.CreatedMcpServers));
-            changes.AddRange(servers.Select(s => new HealChange(HealChangeKind.AddedEntry, s.Name)));
-            return changes;
-        }
-
-        if (node is not JsonObject existing)
-        {
-            changes.Add(new HealChange(HealChangeKind.RepairedMcpServers));
-            changes.AddRange(servers.Select(s => new HealChange(HealChangeKind.AddedEntry, s.Name)));
-            return changes;
-        }
-
-        foreach (var server in servers)
-        {
-            if (!existing.TryGetPropertyValue(server.Name, out var entry))
-            {
-                changes.Add(new HealChange(HealChangeKind.AddedEntry, server.Name));
-            }
-            else if (entry is not JsonObject || (policy == DriftPolicy.Replace && !JsonNode.DeepEquals(entry, server.Spec)))
-            {
-                // Not even an object (null, a string): no policy keeps that, the executor could not use it.
-                changes.Add(new HealChange(HealChangeKind.ReplacedDrift, server.Name));
-            }
-        }
-
-        return changes;
-    }
-
-    private static void Apply(JsonObject root, IReadOnlyList<ProtectedServer> servers, List<HealChange> changes)
-    {
-        if (changes[0].Kind is HealChangeKind.CreatedMcpServers or HealChangeKind.RepairedMcpServers)
-        {
-            // Assigning an existing key keeps its place; a new key goes last, as Python's setdefault does.
-            root[McpServersKey] = NewServers(servers);
-
-            // Stryker disable once Statement : without it the loop below only assigns the same specs to the new object again
-            return;
-        }
-
-        var existing = (JsonObject)root[McpServersKey]!;
-        foreach (var server in servers)
-        {
-            if (changes.Exists(c => c.Server == server.Name))
-            {
-                existing[server.Name] = server.Spec.DeepClone();
-            }
-        }
-    }
-
-    private static JsonObject NewServers(IReadOnlyList<ProtectedServer> servers)
-    {
-        var obj = new JsonObject();
-        foreach (var server in servers)
-        {
-            obj[server.Name] = server.Spec.DeepClone();
-        }
-
-        return obj;
+        var edit = new MemberEdit(McpServersKey, entries);
+        return document?.Root is { ValueKind: JsonValueKind.Object } root
+            ? PythonJsonWriter.Write(root, document.DuplicateKeys, edit, maxBytes)
+            : PythonJsonWriter.Write(EmptyObject, duplicateKeys: false, edit, maxBytes);
     }
 }

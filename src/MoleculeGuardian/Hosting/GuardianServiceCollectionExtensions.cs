@@ -6,7 +6,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Files;
+using MoleculeGuardian.Guarding;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Logging;
+using MoleculeGuardian.Watching;
 
 namespace MoleculeGuardian.Hosting;
 
@@ -25,14 +28,14 @@ internal static class GuardianServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GuardianOptions>>(sp => new GuardianOptionsValidator(sp.GetRequiredService<IProcessIdentity>()));
 
-        services.AddSingleton(new PlatformAgentGate(PlatformAgentGate.IsOn(configuration[PlatformAgentGate.Variable])));
+        services.TryAddSingleton(sp => PlatformAgentGate.From(name => configuration[name], Options(sp).Gate));
         services.AddMetrics();
         services.TryAddSingleton<GuardianMetrics>();
         services.TryAddSingleton(sp =>
         {
             // The identity step's one instance: the service and the one-shot commands settle it, the store and the
             // watcher act through it.
-            var options = sp.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            var options = Options(sp);
             var identity = sp.GetRequiredService<IProcessIdentity>();
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Privilege).FullName!);
             var directory = Path.GetDirectoryName(options.SettingsPath) ?? "/";
@@ -51,19 +54,46 @@ internal static class GuardianServiceCollectionExtensions
         });
         services.TryAddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<GuardianOptions>>().Value;
+            var options = Options(sp);
             _ = GuardianOptionsValidator.TryParseMode(options.NewFileMode, out var mode); // validated at startup
             return new SettingsFileStore(options.SettingsPath, options.MaxFileBytes, mode,
                 sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Privilege>());
         });
-        services.TryAddSingleton<Healer>();
-        services.TryAddSingleton(sp => new GuardianService(
-            sp.GetRequiredService<Healer>(), sp.GetRequiredService<SettingsFileStore>(), sp.GetRequiredService<IOptions<GuardianOptions>>(), sp.GetRequiredService<PlatformAgentGate>(),
-            sp.GetRequiredService<IFileSystemCalls>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GuardianService>>(),
-            sp.GetService<Func<string, FileSystemWatcher>>(), sp.GetService<MemoryTrimmer>(), sp.GetService<GuardianMetrics>()));
+        services.TryAddSingleton<CommandCheck>(CommandLookup.WhyNotRunnable);
+        services.TryAddSingleton(sp =>
+        {
+            var options = Options(sp);
+            var check = sp.GetRequiredService<CommandCheck>();
+
+            // ${NAME} in a spec is the guardian's own environment variable, read as the configuration reads it.
+            var servers = ProtectedServerSpecs.FromOptions(options, name => configuration[name.Replace("__", ":", StringComparison.Ordinal)]);
+            return new HealRules(servers, options.DriftPolicy, options.SettleDelay, options.MaxFileBytes, command => check(command));
+        });
+        services.TryAddSingleton(sp => new Healer(sp.GetRequiredService<SettingsFileStore>(), sp.GetRequiredService<HealRules>(), Options(sp).KeepQuarantined,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Healer>>(), sp.GetRequiredService<GuardianMetrics>()));
+        services.TryAddSingleton(_ => MemoryTrimmer.ForThisProcess());
+        services.TryAddSingleton(sp =>
+        {
+            var trimmer = sp.GetRequiredService<MemoryTrimmer>();
+            return new HealLoop(sp.GetRequiredService<Healer>(), Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HealLoop>>(),
+                sp.GetRequiredService<GuardianMetrics>(), () => trimmer.Idle());
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var loop = sp.GetRequiredService<HealLoop>();
+            var options = Options(sp);
+            return new SettingsWatcher(options.SettingsPath, sp.GetRequiredService<Privilege>(), sp.GetRequiredService<IFileSystemCalls>(), options, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<SettingsWatcher>>(), signal => loop.Request(signal == WatchSignal.Changed ? HealTrigger.Watch : HealTrigger.Rescan),
+                sp.GetService<Func<string, FileSystemWatcher>>());
+        });
+        services.TryAddSingleton(sp => new GuardianService(sp.GetRequiredService<HealLoop>(), sp.GetRequiredService<SettingsWatcher>(),
+            sp.GetRequiredService<SettingsFileStore>(), Options(sp), sp.GetRequiredService<PlatformAgentGate>(), sp.GetRequiredService<MemoryTrimmer>(),
+            sp.GetRequiredService<ILogger<GuardianService>>()));
         services.AddHostedService(sp => sp.GetRequiredService<GuardianService>());
         return services;
     }
+
+    private static GuardianOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<GuardianOptions>>().Value;
 
     /// <summary>
     /// Binds the <c>Guardian</c> section. A value that does not convert, a duration without a unit, or a key that
@@ -136,6 +166,17 @@ internal static class GuardianServiceCollectionExtensions
         nameof(GuardianOptions.SettingsPath), nameof(GuardianOptions.MaxFileBytes), nameof(GuardianOptions.KeepQuarantined),
         nameof(GuardianOptions.FightThresholdPerMinute), nameof(GuardianOptions.DriftPolicy), nameof(GuardianOptions.Watch),
         nameof(GuardianOptions.NewFileMode), nameof(GuardianOptions.ProtectedServers), nameof(GuardianOptions.RunAs),
+        nameof(GuardianOptions.Gate),
+    };
+
+    private static readonly HashSet<string> GateKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(GateOptions.Marker), nameof(GateOptions.ManagementPlugin),
+    };
+
+    private static readonly HashSet<string> ShapeKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(ShapeOptions.Command), nameof(ShapeOptions.Flags), nameof(ShapeOptions.Args), nameof(ShapeOptions.EnvKeys),
     };
 
     /// <summary>
@@ -149,6 +190,7 @@ internal static class GuardianServiceCollectionExtensions
         nameof(Configuration.ProtectedServerOptions.Type), nameof(Configuration.ProtectedServerOptions.Command),
         nameof(Configuration.ProtectedServerOptions.Args), nameof(Configuration.ProtectedServerOptions.Env),
         nameof(Configuration.ProtectedServerOptions.Url), nameof(Configuration.ProtectedServerOptions.Headers),
+        nameof(Configuration.ProtectedServerOptions.Accept),
     };
 
     /// <summary>Full keys (e.g. <c>Guardian:ProtectedServers:x:Comand</c>) that name no setting: typos, found without reflection.</summary>
@@ -162,7 +204,24 @@ internal static class GuardianServiceCollectionExtensions
             }
             else if (string.Equals(child.Key, nameof(GuardianOptions.ProtectedServers), StringComparison.OrdinalIgnoreCase))
             {
-                foreach (var member in child.GetChildren().SelectMany(server => server.GetChildren()).Where(m => !ServerKeys.Contains(m.Key)))
+                foreach (var member in child.GetChildren().SelectMany(server => server.GetChildren()))
+                {
+                    if (!ServerKeys.Contains(member.Key))
+                    {
+                        yield return member.Path;
+                    }
+                    else if (string.Equals(member.Key, nameof(Configuration.ProtectedServerOptions.Accept), StringComparison.OrdinalIgnoreCase))
+                    {
+                        foreach (var shapeKey in member.GetChildren().SelectMany(shape => shape.GetChildren()).Where(k => !ShapeKeys.Contains(k.Key)))
+                        {
+                            yield return shapeKey.Path;
+                        }
+                    }
+                }
+            }
+            else if (string.Equals(child.Key, nameof(GuardianOptions.Gate), StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var member in child.GetChildren().Where(m => !GateKeys.Contains(m.Key)))
                 {
                     yield return member.Path;
                 }

@@ -30,6 +30,10 @@ internal enum GuardianEvent
     CheckFailed = 22,
     SettingRetired = 23,
     IdentitySwitched = 24,
+    ImpostorEntry = 25,
+    EntryNotRestorable = 26,
+    EntryRemembered = 27,
+    BackingOff = 28,
 
     // 30-34: metrics export (OpenTelemetry).
     MetricsExportEnabled = 30,

@@ -26,6 +26,7 @@ internal sealed class GuardianMetrics : IDisposable
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _fights;
+    private readonly Counter<long> _impostors;
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _absent;
 
@@ -43,6 +44,8 @@ internal sealed class GuardianMetrics : IDisposable
         _errors = _meter.CreateCounter<long>("guardian.errors", "{error}", "Heals that failed, were refused or lost every race, by outcome");
         _fights = _meter.CreateCounter<long>("guardian.fights", "{fight}",
             "Times FightingAnotherWriter was logged: more heals in a minute than Guardian:FightThresholdPerMinute");
+        _impostors = _meter.CreateCounter<long>("guardian.impostors", "{entry}",
+            "Entries of no accepted shape found under a protected name (each distinct one once), by server");
         _duration = _meter.CreateHistogram("guardian.heal.duration", "s", "Time a heal took", advice: buckets);
         _absent = _meter.CreateHistogram("guardian.entry.absent.duration", "s",
             "How long a protected entry was out of the file before a heal put it back (from the evicting write's modification time to the heal's rename)",
@@ -65,7 +68,7 @@ internal sealed class GuardianMetrics : IDisposable
 
         if (!dryRun)
         {
-            Volatile.Write(ref _compliant, report.Succeeded ? 1 : 0);
+            Volatile.Write(ref _compliant, report.Compliant ? 1 : 0);
         }
 
         if (report.AbsentFor is { } absent)
@@ -82,6 +85,8 @@ internal sealed class GuardianMetrics : IDisposable
     public void Conflict() => _conflicts.Add(1);
 
     public void Fight() => _fights.Add(1);
+
+    public void Impostor(string server) => _impostors.Add(1, new KeyValuePair<string, object?>("guardian.server", server));
 
     public void Dispose() => _meter.Dispose();
 
@@ -110,7 +115,7 @@ internal sealed class GuardianMetrics : IDisposable
         HealChangeKind.RepairedMcpServers => "repaired_mcp_servers",
         HealChangeKind.CreatedMcpServers => "created_mcp_servers",
         HealChangeKind.AddedEntry => "added_entry",
-        HealChangeKind.ReplacedDrift => "replaced_drift",
+        HealChangeKind.ReplacedImpostor => "replaced_impostor",
         HealChangeKind.CreatedFile => "created_file",
         HealChangeKind.RepairedCorruptFile => "repaired_corrupt_file",
         _ => "unknown",

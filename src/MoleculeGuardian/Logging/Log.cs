@@ -10,16 +10,23 @@ namespace MoleculeGuardian.Logging;
 internal static partial class Log
 {
     [LoggerMessage(EventId = (int)GuardianEvent.Started, EventName = nameof(GuardianEvent.Started), Level = LogLevel.Information,
-        Message = "Guarding {SettingsPath}: protected {ProtectedServers}, drift policy {DriftPolicy}, watch {WatchMode}")]
-    public static partial void Started(ILogger logger, string settingsPath, string protectedServers, string driftPolicy, string watchMode);
+        Message = "Guarding {SettingsPath}: protected {ProtectedServers}, drift policy {DriftPolicy}, watch {WatchMode}; a concierge because {Gate}")]
+    public static partial void Started(ILogger logger, string settingsPath, string protectedServers, string driftPolicy, string watchMode, string gate);
 
     [LoggerMessage(EventId = (int)GuardianEvent.GateIdle, EventName = nameof(GuardianEvent.GateIdle), Level = LogLevel.Information,
-        Message = "Not a platform-agent image ({GateVariable} is unset or off): idle, {SettingsPath} will not be touched")]
-    public static partial void GateIdle(ILogger logger, string gateVariable, string settingsPath);
+        Message = "Not a concierge ({Gate}): idle, {SettingsPath} will not be touched")]
+    public static partial void GateIdle(ILogger logger, string gate, string settingsPath);
 
     [LoggerMessage(EventId = (int)GuardianEvent.Healed, EventName = nameof(GuardianEvent.Healed), Level = LogLevel.Information,
         Message = "Healed {SettingsPath} ({Trigger}): {Changes} in {DurationMs:0.0} ms, {Bytes} bytes written; the entry was out for {AbsentMs:0.0} ms")]
-    public static partial void Healed(ILogger logger, HealTrigger trigger, string changes, double durationMs, double? absentMs, int bytes, string settingsPath);
+    public static partial void Healed(ILogger logger, HealTrigger trigger, string changes, double durationMs, double absentMs, int bytes, string settingsPath);
+
+    /// <summary>The same event for a file the heal created: there was no evicting write to date the absence by.</summary>
+#pragma warning disable SYSLIB1025 // One event, two wordings: its id and name stay those of Healed.
+    [LoggerMessage(EventId = (int)GuardianEvent.Healed, EventName = nameof(GuardianEvent.Healed), Level = LogLevel.Information,
+        Message = "Healed {SettingsPath} ({Trigger}): {Changes} in {DurationMs:0.0} ms, {Bytes} bytes written")]
+    public static partial void HealedWithoutAbsence(ILogger logger, HealTrigger trigger, string changes, double durationMs, int bytes, string settingsPath);
+#pragma warning restore SYSLIB1025
 
     [LoggerMessage(EventId = (int)GuardianEvent.AlreadyHealthy, EventName = nameof(GuardianEvent.AlreadyHealthy), Level = LogLevel.Debug,
         Message = "Nothing to heal ({Trigger}), checked in {DurationMs:0.0} ms")]
@@ -38,8 +45,8 @@ internal static partial class Log
     public static partial void TornRead(ILogger logger, string problem, int bytes, double settleMs);
 
     [LoggerMessage(EventId = (int)GuardianEvent.WriteConflict, EventName = nameof(GuardianEvent.WriteConflict), Level = LogLevel.Debug,
-        Message = "Another writer changed the file during heal round {Round}; nothing replaced, healing again from a fresh read")]
-    public static partial void WriteConflict(ILogger logger, int round);
+        Message = "Heal round {Round} lost a race: {Seen}; nothing of the guardian's stays in place, healing again from a fresh read")]
+    public static partial void WriteConflict(ILogger logger, int round, string seen);
 
     [LoggerMessage(EventId = (int)GuardianEvent.IoFailed, EventName = nameof(GuardianEvent.IoFailed), Level = LogLevel.Error,
         Message = "{Operation} failed on {Path} with {Errno}: {Error}; {Hint}")]
@@ -104,6 +111,22 @@ internal static partial class Log
     [LoggerMessage(EventId = (int)GuardianEvent.IdentitySwitched, EventName = nameof(GuardianEvent.IdentitySwitched), Level = LogLevel.Information,
         Message = "Started as root; acting as uid {Uid} gid {Gid} from now on, with no supplementary groups, because {Reason}")]
     public static partial void IdentitySwitched(ILogger logger, uint uid, uint gid, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.ImpostorEntry, EventName = nameof(GuardianEvent.ImpostorEntry), Level = LogLevel.Error,
+        Message = "{Server} in {SettingsPath} holds an entry of none of its accepted shapes (command {Command}); the runtime hands the org-admin environment to whatever holds that name. {Action}")]
+    public static partial void ImpostorEntry(ILogger logger, string server, string command, string settingsPath, string action);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.EntryNotRestorable, EventName = nameof(GuardianEvent.EntryNotRestorable), Level = LogLevel.Error,
+        Message = "{Server} is out of {SettingsPath} and cannot be restored: {Reason}. The file is left without it, so the platform's own recovery sees it missing")]
+    public static partial void EntryNotRestorable(ILogger logger, string server, string settingsPath, string reason);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.EntryRemembered, EventName = nameof(GuardianEvent.EntryRemembered), Level = LogLevel.Information,
+        Message = "{Server} in {SettingsPath} is the platform's entry (shape {Shape}); it is what the guardian puts back if it goes")]
+    public static partial void EntryRemembered(ILogger logger, string server, string shape, string settingsPath);
+
+    [LoggerMessage(EventId = (int)GuardianEvent.BackingOff, EventName = nameof(GuardianEvent.BackingOff), Level = LogLevel.Warning,
+        Message = "Each of {Rounds} heal rounds lost a race ({Detail}); backing off {DelayMs} ms before the next (changes until then wait for it)")]
+    public static partial void BackingOff(ILogger logger, int rounds, double delayMs, string detail);
 
     [LoggerMessage(EventId = (int)GuardianEvent.IdentityKept, EventName = nameof(GuardianEvent.IdentityKept), Level = LogLevel.Information,
         Message = "Started as root; acting as root in {Directory} from now on, because {Reason}")]

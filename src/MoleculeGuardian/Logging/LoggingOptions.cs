@@ -42,15 +42,15 @@ internal sealed partial class LoggingOptions
 
     /// <summary>
     /// A logger writing to <paramref name="output"/>. The process's own <see cref="Console.Out"/> and
-    /// <see cref="Console.Error"/> (what Program passes) are written straight to file descriptor 1 or 2, each event
+    /// <see cref="Console.Error"/> (what Program passes) are written through .NET's unbuffered standard streams, each event
     /// with one write(2); any other writer (tests, tools) gets each event whole, with one Write and a Flush.
     /// </summary>
     public Logger CreateLogger(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         ITextFormatter formatter = Format == LogFormat.Text ? new EscapingTextFormatter() : new EscapingJsonFormatter();
-        ILogEventSink sink = ReferenceEquals(output, Console.Out) ? new FileDescriptorSink(formatter, StandardOutput)
-            : ReferenceEquals(output, Console.Error) ? new FileDescriptorSink(formatter, StandardError)
+        ILogEventSink sink = ReferenceEquals(output, Console.Out) ? new StandardStreamSink(formatter, Console.OpenStandardOutput())
+            : ReferenceEquals(output, Console.Error) ? new StandardStreamSink(formatter, Console.OpenStandardError())
             : new TextWriterSink(formatter, output);
         return new LoggerConfiguration()
             .MinimumLevel.Is(MinimumLevel)
@@ -59,7 +59,4 @@ internal sealed partial class LoggingOptions
             .WriteTo.Sink(sink)
             .CreateLogger();
     }
-
-    private const int StandardOutput = 1;
-    private const int StandardError = 2;
 }

@@ -191,11 +191,7 @@ internal static class Burst
         public Native.WriteTimes Merge(string path, int n, bool evicting)
         {
             var length = Native.ReadFile(path, _buffer);
-            JsonObject? document = null;
-            if (length > 0 && SettingsJson.TryParse(_buffer.AsMemory(0, length), out var parsed, out _))
-            {
-                document = parsed as JsonObject;
-            }
+            var document = length > 0 ? ReadOrEmpty(_buffer.AsMemory(0, length)) : null;
 
             if (document is not null)
             {
@@ -229,9 +225,22 @@ internal static class Burst
         public void CheckFinal(string path)
         {
             var length = Native.ReadFile(path, _buffer);
-            if (length > 0 && SettingsJson.TryParse(_buffer.AsMemory(0, length), out var parsed, out _) && parsed is JsonObject document)
+            if (length > 0 && ReadOrEmpty(_buffer.AsMemory(0, length)) is { } document)
             {
                 Check(document);
+            }
+        }
+
+        /// <summary>As the runtime reads the file: the object, or nothing on any parse error.</summary>
+        private static JsonObject? ReadOrEmpty(ReadOnlyMemory<byte> bytes)
+        {
+            try
+            {
+                return JsonNode.Parse(bytes.Span) as JsonObject;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
             }
         }
 

@@ -58,21 +58,21 @@ public sealed class CommandTests : IDisposable
 
         Assert.Equal(ExitCodes.Success, check.ExitCode);
         Assert.Equal(ExitCodes.Success, heal.ExitCode);
-        Assert.Contains("not a platform-agent image", heal.Stdout, StringComparison.Ordinal);
+        Assert.Contains("not a concierge (MOLECULE_PLATFORM_AGENT_IMAGE_BAKED is unset or off", heal.Stdout, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(_settings));
     }
 
     [Fact]
     public async Task HealDryRun_LeavesFileByteIdenticalAndNamesChangesNotValues()
     {
-        SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithDriftedProtected());
+        SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithImpostor());
         var before = File.ReadAllBytes(_settings);
         var stamp = File.GetLastWriteTimeUtc(_settings);
 
         var (code, stdout, stderr) = await Run(Gate, "heal", "--dry-run");
 
         Assert.Equal(ExitCodes.Success, code);
-        Assert.Contains("ReplacedDrift:molecule-platform", stdout, StringComparison.Ordinal);
+        Assert.Contains("ReplacedImpostor:molecule-platform", stdout, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(_settings));
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(_settings));
         Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_settings)!));

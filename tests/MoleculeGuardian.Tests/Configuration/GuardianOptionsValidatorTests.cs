@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using MoleculeGuardian.Configuration;
@@ -340,8 +339,13 @@ public sealed class GuardianOptionsValidatorTests
 
         var server = Assert.Single(ProtectedServerSpecs.FromOptions(options));
         Assert.Equal("molecule-platform", server.Name);
-        Assert.True(JsonNode.DeepEquals(ProtectedServerSpecs.ManagementDefault().Spec, server.Spec));
+        Assert.Equal(Describe(ProtectedServerSpecs.ManagementDefault()), Describe(server));
     }
+
+    /// <summary>A server as text: its spec and every accepted shape, in order.</summary>
+    private static string Describe(ProtectedServer server) =>
+        server.Spec?.GetRawText() + " " + string.Join(" ", server.Accepted.Select(a =>
+            $"{a.Name}:{a.Command}:[{string.Join(",", a.Flags)}]:[{string.Join(",", a.Args)}]:[{string.Join(",", a.EnvKeys)}]"));
 
     [Fact]
     public void BindGuardian_ConfiguredProtectedServer_ReplacesTheDefault()
@@ -350,7 +354,7 @@ public sealed class GuardianOptionsValidatorTests
 
         var server = Assert.Single(ProtectedServerSpecs.FromOptions(options));
         Assert.Equal("mine", server.Name);
-        Assert.Equal("""{"command":"my-mcp","args":["--x"]}""", server.Spec.ToJsonString());
+        Assert.Equal("""{"command":"my-mcp","args":["--x"]}""", server.Spec!.Value.GetRawText());
     }
 
     [Fact]
@@ -361,7 +365,7 @@ public sealed class GuardianOptionsValidatorTests
         GuardianServiceCollectionExtensions.BindGuardian(configuration, fromFile);
         var defaults = Valid();
 
-        foreach (var property in typeof(GuardianOptions).GetProperties().Where(p => p.Name != nameof(GuardianOptions.ProtectedServers)))
+        foreach (var property in typeof(GuardianOptions).GetProperties().Where(p => p.Name is not nameof(GuardianOptions.ProtectedServers) and not nameof(GuardianOptions.Gate)))
         {
             Assert.True(Equals(property.GetValue(defaults), property.GetValue(fromFile)),
                 $"appsettings.json Guardian:{property.Name} = {property.GetValue(fromFile)}, code default = {property.GetValue(defaults)}");
@@ -370,7 +374,8 @@ public sealed class GuardianOptionsValidatorTests
         var fileServers = ProtectedServerSpecs.FromOptions(fromFile);
         var defaultServers = ProtectedServerSpecs.FromOptions(defaults);
         Assert.Equal(defaultServers.Select(s => s.Name), fileServers.Select(s => s.Name));
-        Assert.Equal(ProtectedServerSpecs.ManagementDefault().Spec.ToJsonString(), Assert.Single(fileServers).Spec.ToJsonString());
+        Assert.Equal(Describe(ProtectedServerSpecs.ManagementDefault()), Describe(Assert.Single(fileServers)));
+        Assert.Equal((defaults.Gate.Marker, defaults.Gate.ManagementPlugin), (fromFile.Gate.Marker, fromFile.Gate.ManagementPlugin));
         Assert.True(new GuardianOptionsValidator().Validate(null, fromFile).Succeeded);
     }
 

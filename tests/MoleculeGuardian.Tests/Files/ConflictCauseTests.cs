@@ -109,6 +109,17 @@ public sealed class ConflictCauseTests : IDisposable
     }
 
     [Fact]
+    public void Replace_AnotherProcessHoldsTheFileOpenForWriting_WriterHolds()
+    {
+        File.WriteAllBytes(_path, Original);
+        var store = Store();
+        using var read = store.Read();
+        using var writer = File.OpenHandle(_path, FileMode.Open, FileAccess.Write);
+
+        AssertConflict(ConflictCause.WriterHolds, store.Replace(read, Healed), atThePath: Original);
+    }
+
+    [Fact]
     public void Replace_RenameReplaceAfterTheLastLookBeforeTheExchange_ContentChanged()
     {
         File.WriteAllBytes(_path, Original);

@@ -49,22 +49,27 @@ public sealed class DisplacedWriterTests : IDisposable
     }
 
     [Fact]
-    public void Replace_WriterHoldsTheOldFileOpenWithoutWriting_ReplacesOnTheContentCheck()
+    public void Replace_WriterHoldsTheOldFileOpen_ConflictPutBackThenReplacedOnceItCloses()
     {
-        // Somebody has the file open for writing but is not writing: the read lease is busy, and that is no conflict
-        // by itself. What it wrote is what was read, so the content check lets the replace go ahead.
+        // Somebody has the file open for writing and has not written yet (a writer paused between its open and its
+        // write): the read lease is busy. Dropping the file now would send that write into a file nobody reads, so
+        // the file is put back, as it was, for the writer; once it closes, the replace goes ahead.
         var fs = new FaultyFileSystemCalls();
         var store = Store(fs);
         var basis = store.Read();
+        var original = File.ReadAllBytes(_path);
 
         using (var writer = File.OpenHandle(_path, FileMode.Open, FileAccess.Write))
         {
-            Assert.Equal(ReplaceOutcome.Replaced, store.Replace(basis, Healed).Outcome);
+            var held = store.Replace(basis, Healed);
+            Assert.Equal((ReplaceOutcome.Conflict, ConflictCause.WriterHolds), (held.Outcome, held.Cause));
+            Assert.Equal(original, File.ReadAllBytes(_path));
+            Assert.Equal(basis.Stat!.Value.Inode, TestPosix.Stat(_path).Inode);
         }
 
+        Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
         Assert.Equal(Healed, File.ReadAllBytes(_path));
-        Assert.Equal(1, fs.Calls(FsOp.TryReadLease));
-        Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking));
+        Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking) - 1);
         Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
@@ -72,7 +77,7 @@ public sealed class DisplacedWriterTests : IDisposable
     public void Replace_WriterWithTheOldFileOpenWritesAcrossTheExchange_ContentChangedAndItsWriteLandsAtThePath()
     {
         // Opened before the exchange, written right after it (before the store looks at what it displaced): the lease
-        // is busy, and the content check is what catches it.
+        // is busy, which is the conflict (the content check would catch this write too).
         var fs = new FaultyFileSystemCalls();
         var store = Store(fs);
         var basis = store.Read();
@@ -87,7 +92,7 @@ public sealed class DisplacedWriterTests : IDisposable
 
         var result = store.Replace(basis, Healed);
 
-        Assert.Equal(ConflictCause.ContentChanged, result.Cause);
+        Assert.Equal(ConflictCause.WriterHolds, result.Cause);
         Assert.Equal(ReplaceOutcome.Conflict, result.Outcome);
         Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking));
         Assert.Equal(Theirs, File.ReadAllBytes(_path));
@@ -187,12 +192,11 @@ public sealed class DisplacedWriterTests : IDisposable
         Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
-    [Theory]
-    [InlineData(false)] // unavailable: NFS, FUSE, fs.leases-enable=0, a file the guardian neither owns nor may lease
-    [InlineData(true)] // busy: somebody has the file open for writing, or a file system that always answers EAGAIN
-    public void Replace_NoLeaseToBeHad_ReplacesOnTheContentCheckAlone(bool busy)
+    [Fact]
+    public void Replace_NoLeaseToBeHad_ReplacesOnTheContentCheckAlone()
     {
-        var fs = new FaultyFileSystemCalls { Leases = busy ? LeaseResult.Busy : LeaseResult.Unavailable };
+        // Unavailable: NFS, FUSE, fs.leases-enable=0, a file the guardian neither owns nor may lease.
+        var fs = new FaultyFileSystemCalls { Leases = LeaseResult.Unavailable };
         var store = Store(fs);
 
         Assert.Equal(ReplaceOutcome.Replaced, store.Replace(store.Read(), Healed).Outcome);
@@ -200,6 +204,20 @@ public sealed class DisplacedWriterTests : IDisposable
         Assert.Equal(Healed, File.ReadAllBytes(_path));
         Assert.Equal(1, fs.Calls(FsOp.TryReadLease));
         Assert.Equal(0, fs.Calls(FsOp.LeaseBreaking));
+    }
+
+    [Fact]
+    public void Replace_LeaseAlwaysBusy_ConflictAndTheFileAsItWas()
+    {
+        var fs = new FaultyFileSystemCalls { Leases = LeaseResult.Busy };
+        var store = Store(fs);
+        var original = File.ReadAllBytes(_path);
+
+        var result = store.Replace(store.Read(), Healed);
+
+        Assert.Equal((ReplaceOutcome.Conflict, ConflictCause.WriterHolds), (result.Outcome, result.Cause));
+        Assert.Equal(original, File.ReadAllBytes(_path));
+        Assert.Empty(TestPosix.GuardianTemps(_path));
     }
 
     private SettingsFileStore Store(IFileSystemCalls fs) =>

@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.Tests.Files;

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Healing;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Tests.Support;
 using Xunit.Abstractions;
 

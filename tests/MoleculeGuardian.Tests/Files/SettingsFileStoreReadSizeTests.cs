@@ -46,7 +46,7 @@ public sealed class SettingsFileStoreReadSizeTests : IDisposable
     {
         File.WriteAllBytes(_path, Original);
         var options = TestHealers.Options(_path);
-        Assert.Equal(16 * 1024 * 1024, options.MaxFileBytes);
+        Assert.Equal(4 * 1024 * 1024, options.MaxFileBytes);
 
         using var read = TestHealers.Store(options, _fs).Read();
 

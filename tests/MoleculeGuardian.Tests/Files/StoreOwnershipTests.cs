@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using MoleculeGuardian.Files;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Logging;
 using MoleculeGuardian.Tests.Support;
 using static MoleculeGuardian.Tests.Files.StoreContents;
@@ -170,7 +170,7 @@ public sealed class StoreOwnershipTests : IDisposable
     private Healer Healer(RecordingIdentity identity)
     {
         var options = TestHealers.Options(_path);
-        return new Healer(TestHealers.Store(options, identity: identity), Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
+        return new Healer(TestHealers.Store(options, identity: identity), TestHealers.Rules(options), options.KeepQuarantined, TimeProvider.System,
             NullLogger<Healer>.Instance, new GuardianMetrics(new TestHealers.TestMeterFactory()));
     }
 }

@@ -71,7 +71,18 @@ internal static class Corpus
         return true;
     }
 
-    public static JsonNode? TryParse(byte[] bytes) => SettingsJson.TryParse(bytes, out var node, out _) ? node : null;
+    public static JsonNode? TryParse(byte[] bytes)
+    {
+        if (!SettingsJson.TryParse(bytes, out var document, out _))
+        {
+            return null;
+        }
+
+        using (document)
+        {
+            return JsonNodes.Of(document!);
+        }
+    }
 
     public static bool Parses(byte[] bytes) => SettingsJson.TryParse(bytes, out _, out _);
 }

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text;
-using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Json;
 using MoleculeGuardian.Tests.Support;
@@ -9,35 +8,43 @@ namespace MoleculeGuardian.Tests.Healing;
 
 public sealed class CorpusTransformTests
 {
-    private static readonly ProtectedServer Management = ProtectedServerSpecs.ManagementDefault();
-    private static readonly IReadOnlyList<ProtectedServer> Servers = [Management];
+    private static readonly ProtectedServer Management = Decisions.Management;
 
     public static TheoryData<string> Files() => Corpus.Files();
+
+    /// <summary>The decision on a file first seen at 0 and still the same once the settle delay has passed.</summary>
+    private static HealPlan Settled(byte[] bytes, HealRules rules)
+    {
+        var first = HealDecision.Decide(Decisions.File(bytes), HealMemory.Empty, rules);
+        return first.Kind == PlanKind.Wait ? HealDecision.Decide(Decisions.File(bytes, Decisions.Settle), first.Memory, rules) : first;
+    }
 
     /// <summary>Heals under both policies, checks each output, and adds the outputs to <paramref name="outputs"/> if given.</summary>
     private static void HealAndCheck(byte[] bytes, string what, HashSet<string>? outputs = null)
     {
-        var parsed = SettingsJson.TryParse(bytes, out var document, out var error);
-        Assert.True(parsed || error.Length > 0, what);
-
+        var original = Corpus.TryParse(bytes);
         foreach (var policy in new[] { DriftPolicy.Replace, DriftPolicy.Keep })
         {
-            var result = HealTransform.Heal(parsed ? document : null, Servers, policy);
-
-            var output = SettingsJson.Serialize(result.Document);
+            var rules = Decisions.Rules(policy);
+            var plan = Settled(bytes, rules);
+            Assert.True(plan.Kind is PlanKind.Write or PlanKind.NoChange, $"{what}: {plan.Kind} {plan.Reason}");
+            var output = plan.Kind == PlanKind.Write ? plan.Content : SettingsJson.Serialize(Corpus.TryParse(bytes));
             outputs?.Add(Encoding.UTF8.GetString(output));
             Assert.True(SettingsJson.TryParse(output, out var reparsed, out var reparseError), $"{what}: {reparseError}");
-            Assert.Equal(output, SettingsJson.Serialize(reparsed));
-            Assert.True(HealTransform.Complies(reparsed, Servers, policy), what);
-            Assert.False(HealTransform.Heal(reparsed, Servers, policy).Changed, what);
-            if (policy == DriftPolicy.Replace || !parsed || !Corpus.Preserves(document, result.Document))
+            Assert.Equal(output, SettingsJson.Serialize(reparsed!));
+
+            var again = HealDecision.Decide(Decisions.File(output), plan.Memory, rules);
+            Assert.True(again.Kind == PlanKind.NoChange, what);
+            if (policy == DriftPolicy.Replace)
             {
-                Assert.True(JsonNode.DeepEquals(Management.Spec, reparsed!["mcpServers"]!["molecule-platform"]), what);
+                Assert.Empty(again.LeftOut);
+                var entry = JsonNodes.Of(reparsed!)!["mcpServers"]!["molecule-platform"];
+                Assert.NotNull(Management.ShapeOf(MoleculeGuardian.Json.SettingsJson.ToElement(entry)));
             }
 
-            if (result.Changed && !result.Changes.Any(c => c.DropsContent))
+            if (plan.Kind == PlanKind.Write && !plan.Changes.Any(c => c.DropsContent) && original is not null)
             {
-                Assert.True(Corpus.Preserves(document, result.Document), $"{what}: content dropped without DropsContent");
+                Assert.True(Corpus.Preserves(original, Assert.IsType<JsonObject>(JsonNodes.Of(reparsed!))), $"{what}: content dropped without DropsContent");
             }
         }
     }
@@ -132,19 +139,18 @@ public sealed class CorpusTransformTests
     public void Heal_RealSettingsHealthy_IsAlreadyCompliantAndByteStable()
     {
         var bytes = Corpus.Read("real-settings-healthy.json");
-        var document = Corpus.TryParse(bytes);
 
-        var result = HealTransform.Heal(document, Servers, DriftPolicy.Replace);
+        var plan = HealDecision.Decide(Decisions.File(bytes), HealMemory.Empty, Decisions.Rules());
 
-        Assert.False(result.Changed);
-        Assert.Equal(bytes, SettingsJson.Serialize(result.Document));
+        Assert.Equal(PlanKind.NoChange, plan.Kind);
+        Assert.True(SettingsJson.TryParse(bytes, out var document, out _));
+        Assert.Equal(bytes, SettingsJson.Serialize(document!));
     }
 
     [Theory]
-    [InlineData("drifted-with-secrets.json", HealChangeKind.ReplacedDrift)]
-    [InlineData("drifted-extra-env.json", HealChangeKind.ReplacedDrift)]
-    [InlineData("protected-entry-null.json", HealChangeKind.ReplacedDrift)]
-    [InlineData("duplicate-protected.json", HealChangeKind.ReplacedDrift)]
+    [InlineData("drifted-extra-env.json", HealChangeKind.ReplacedImpostor)]
+    [InlineData("protected-entry-null.json", HealChangeKind.ReplacedImpostor)]
+    [InlineData("duplicate-protected.json", HealChangeKind.ReplacedImpostor)]
     [InlineData("real-settings.json", HealChangeKind.AddedEntry)]
     [InlineData("mcpservers-missing.json", HealChangeKind.CreatedMcpServers)]
     [InlineData("empty-object.json", HealChangeKind.CreatedMcpServers)]
@@ -159,13 +165,19 @@ public sealed class CorpusTransformTests
     [InlineData("root-true.json", HealChangeKind.RepairedRoot)]
     public void Heal_ShapedCorpusFile_ReportsTheExpectedFirstChange(string name, object kindValue)
     {
-        var kind = (HealChangeKind)kindValue;
-        var result = HealTransform.Heal(Corpus.TryParse(Corpus.Read(name)), Servers, DriftPolicy.Replace);
+        var plan = HealDecision.Decide(Decisions.File(Corpus.Read(name)), HealMemory.Empty, Decisions.Rules());
 
-        Assert.Equal(kind, result.Changes[0].Kind);
+        Assert.Equal((HealChangeKind)kindValue, plan.Changes[0].Kind);
     }
 
-    [Fact]
-    public void Heal_ProtectedEntryReordered_IsCompliant() =>
-        Assert.False(HealTransform.Heal(Corpus.TryParse(Corpus.Read("protected-entry-reordered.json")), Servers, DriftPolicy.Replace).Changed);
+    [Theory]
+    [InlineData("protected-entry-reordered.json", "baked")]
+    [InlineData("drifted-with-secrets.json", "npx")]
+    public void Heal_PlatformsOwnEntry_IsAcceptedAndLeftAsItIs(string name, string shape)
+    {
+        var plan = HealDecision.Decide(Decisions.File(Corpus.Read(name)), HealMemory.Empty, Decisions.Rules());
+
+        Assert.Equal(PlanKind.NoChange, plan.Kind);
+        Assert.Equal(new EntryNotice(NoticeKind.Remembered, "molecule-platform", shape), Assert.Single(plan.Notices));
+    }
 }

@@ -1,83 +1,72 @@
-using System.Text.Json.Nodes;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
+using static MoleculeGuardian.Tests.Healing.Decisions;
 
 namespace MoleculeGuardian.Tests.Healing;
 
 /// <summary>
 /// The changes a heal reports are what the Healed log line, the metrics and the quarantine decision are made of:
-/// each shape of document must report exactly its list, in order, with the right kinds.
+/// each shape of document must report exactly its list, in order, with the right kinds and sources.
 /// </summary>
 public sealed class HealChangesTests
 {
     private static readonly IReadOnlyList<ProtectedServer> Two =
-        [ProtectedServerSpecs.ManagementDefault(), ProtectedServerSpecs.From("second", new ProtectedServerOptions { Command = "s" })];
+        [Management, ProtectedServerSpecs.From("second", new ProtectedServerOptions { Command = "s" }, _ => null)];
 
     public static TheoryData<string, string> Shapes() => new()
     {
         // document, the changes it reports (the same under both policies)
-        { "[1]", "RepairedRoot" },
-        { "null", "RepairedRoot" },
-        { "{}", "CreatedMcpServers AddedEntry:molecule-platform AddedEntry:second" },
-        { """{"mcpServers": []}""", "RepairedMcpServers AddedEntry:molecule-platform AddedEntry:second" },
-        { """{"mcpServers": null}""", "RepairedMcpServers AddedEntry:molecule-platform AddedEntry:second" },
-        { """{"mcpServers": {}}""", "AddedEntry:molecule-platform AddedEntry:second" },
-        { """{"mcpServers": {"second": {"command": "s"}}}""", "AddedEntry:molecule-platform" },
-        { """{"mcpServers": {"second": "not an object"}}""", "AddedEntry:molecule-platform ReplacedDrift:second" },
+        { "[1]", "RepairedRoot AddedEntry:molecule-platform:configured AddedEntry:second:configured" },
+        { "null", "RepairedRoot AddedEntry:molecule-platform:configured AddedEntry:second:configured" },
+        { "{}", "CreatedMcpServers AddedEntry:molecule-platform:configured AddedEntry:second:configured" },
+        { """{"mcpServers": []}""", "RepairedMcpServers AddedEntry:molecule-platform:configured AddedEntry:second:configured" },
+        { """{"mcpServers": null}""", "RepairedMcpServers AddedEntry:molecule-platform:configured AddedEntry:second:configured" },
+        { """{"mcpServers": {}}""", "AddedEntry:molecule-platform:configured AddedEntry:second:configured" },
+        { """{"mcpServers": {"second": {"command": "s"}}}""", "AddedEntry:molecule-platform:configured" },
+        { """{"mcpServers": {"second": "not an object"}}""", "AddedEntry:molecule-platform:configured ReplacedImpostor:second:configured" },
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Heal_Shape_ReportsExactlyItsChangesUnderBothPolicies(string json, string expected)
+    public void Decide_Shape_ReportsExactlyItsChangesUnderBothPolicies(string json, string expected)
     {
         foreach (var policy in new[] { DriftPolicy.Replace, DriftPolicy.Keep })
         {
-            var result = HealTransform.Heal(JsonNode.Parse(json), Two, policy);
+            var plan = Decide(json, rules: Rules(policy, servers: Two));
 
-            Assert.Equal(expected, string.Join(' ', result.Changes));
-            Assert.True(result.Changed);
+            Assert.Equal(expected, string.Join(' ', plan.Changes));
+            Assert.Equal(PlanKind.Write, plan.Kind);
         }
     }
 
     [Fact]
-    public void Heal_RootRepaired_DocumentHoldsEveryProtectedEntryInOrder()
+    public void Decide_RootRepaired_DocumentHoldsEveryProtectedEntryInOrder()
     {
-        var result = HealTransform.Heal(JsonNode.Parse("[]"), Two, DriftPolicy.Replace);
+        var plan = Decide("[]", rules: Rules(servers: Two));
 
         Assert.Equal("""{"mcpServers":{"molecule-platform":{"command":"molecule-platform-mcp","env":{"MOLECULE_MCP_MODE":"management"}},"second":{"command":"s"}}}""",
-            result.Document.ToJsonString());
+            Written(plan).ToJsonString());
     }
 
     [Fact]
-    public void Heal_OnlyTheSecondServerDrifted_ReplacesOnlyThatOne()
+    public void Decide_BothImpostors_UnderKeepNothingUnderReplaceBoth()
     {
-        var document = JsonNode.Parse("""{"mcpServers": {"molecule-platform": {"command": "mine"}, "second": {"command": "drifted"}}}""");
+        const string Document = """{"mcpServers": {"molecule-platform": {"command": "mine"}, "second": {"command": "drifted"}}}""";
 
-        var result = HealTransform.Heal(document, Two, DriftPolicy.Keep);
-        Assert.Empty(result.Changes);
+        var keep = Decide(Document, rules: Rules(DriftPolicy.Keep, servers: Two));
+        var replace = Decide(Document, rules: Rules(servers: Two));
 
-        result = HealTransform.Heal(document, Two, DriftPolicy.Replace);
-        Assert.Equal("ReplacedDrift:molecule-platform ReplacedDrift:second", string.Join(' ', result.Changes));
+        Assert.Empty(keep.Changes);
+        Assert.Equal(["molecule-platform", "second"], keep.LeftOut);
+        Assert.Equal("ReplacedImpostor:molecule-platform:configured ReplacedImpostor:second:configured", string.Join(' ', replace.Changes));
         Assert.Equal("""{"mcpServers":{"molecule-platform":{"command":"molecule-platform-mcp","env":{"MOLECULE_MCP_MODE":"management"}},"second":{"command":"s"}}}""",
-            result.Document.ToJsonString());
-    }
-
-    [Fact]
-    public void Heal_OneOfTwoMissing_LeavesTheOtherInstanceAsItIs()
-    {
-        // Apply replaces only what Plan named: an entry that complies is not even re-assigned.
-        var document = JsonNode.Parse("""{"mcpServers": {"second": {"command": "s"}}}""")!;
-        var kept = document["mcpServers"]!["second"];
-
-        var result = HealTransform.HealInPlace(document, Two, DriftPolicy.Replace);
-
-        Assert.Same(kept, result.Document["mcpServers"]!["second"]);
+            Written(replace).ToJsonString());
     }
 
     [Theory]
     [InlineData(HealChangeKind.RepairedRoot, true)]
     [InlineData(HealChangeKind.RepairedMcpServers, true)]
-    [InlineData(HealChangeKind.ReplacedDrift, true)]
+    [InlineData(HealChangeKind.ReplacedImpostor, true)]
     [InlineData(HealChangeKind.CreatedMcpServers, false)]
     [InlineData(HealChangeKind.AddedEntry, false)]
     [InlineData(HealChangeKind.CreatedFile, false)]
@@ -86,33 +75,36 @@ public sealed class HealChangesTests
         Assert.Equal(drops, new HealChange((HealChangeKind)kindValue, "x").DropsContent);
 
     [Fact]
-    public void ToString_WithAndWithoutServer_NamesKindAndServerOnly()
+    public void ToString_WithAndWithoutServerAndSource_NamesKindServerAndSourceOnly()
     {
         Assert.Equal("AddedEntry:molecule-platform", new HealChange(HealChangeKind.AddedEntry, "molecule-platform").ToString());
+        Assert.Equal("AddedEntry:molecule-platform:last-seen", new HealChange(HealChangeKind.AddedEntry, "molecule-platform", EntrySource.LastSeen).ToString());
+        Assert.Equal("ReplacedImpostor:p:configured", new HealChange(HealChangeKind.ReplacedImpostor, "p", EntrySource.Configured).ToString());
         Assert.Equal("RepairedRoot", new HealChange(HealChangeKind.RepairedRoot).ToString());
     }
 
     [Fact]
-    public void ProtectedServer_MissingNameOrSpec_Throws()
+    public void ProtectedServer_MissingNameOrBothSpecAndReason_Throws()
     {
-        Assert.Throws<ArgumentException>(() => new ProtectedServer("", new JsonObject()));
-        Assert.Throws<ArgumentNullException>(() => new ProtectedServer("x", null!));
-        Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.From("x", null!));
+        Assert.Throws<ArgumentException>(() => new ProtectedServer("", null, [], "no spec"));
+        Assert.Throws<ArgumentException>(() => new ProtectedServer("x", null, []));
+        Assert.Throws<ArgumentNullException>(() => new ProtectedServer("x", null, null!, "no spec"));
+        Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.From("x", null!, _ => null));
         Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.FromOptions(null!));
     }
 
     [Fact]
-    public void From_EmptyMembers_AreOmitted()
+    public void Spec_EmptyMembers_AreOmitted()
     {
-        var spec = ProtectedServerSpecs.From("bare", new ProtectedServerOptions { Type = "", Command = "", Url = "" }).Spec;
+        var spec = ProtectedServerSpecs.Spec(new ProtectedServerOptions { Type = "", Command = "", Url = "" }, (_, v) => v);
 
         Assert.Equal("{}", spec.ToJsonString());
     }
 
     [Fact]
-    public void From_EveryMember_InTheRuntimesKeyOrder()
+    public void Spec_EveryMember_InTheRuntimesKeyOrder()
     {
-        var spec = ProtectedServerSpecs.From("full", new ProtectedServerOptions
+        var spec = ProtectedServerSpecs.Spec(new ProtectedServerOptions
         {
             Url = "https://u",
             Headers = new Dictionary<string, string>(StringComparer.Ordinal) { ["H"] = "h" },
@@ -120,8 +112,8 @@ public sealed class HealChangesTests
             Args = ["a", "b"],
             Command = "c",
             Type = "stdio",
-        }).Spec;
+        }, (key, value) => key + "=" + value);
 
-        Assert.Equal("""{"type":"stdio","command":"c","args":["a","b"],"env":{"E":"e","F":"f"},"url":"https://u","headers":{"H":"h"}}""", spec.ToJsonString());
+        Assert.Equal("""{"type":"stdio","command":"c","args":["a","b"],"env":{"E":"Env:E=e","F":"Env:F=f"},"url":"https://u","headers":{"H":"Headers:H=h"}}""", spec.ToJsonString());
     }
 }

@@ -188,7 +188,7 @@ public sealed class GuardianHostTests
     public async Task DriftedEntryWithSecrets_IsReplacedAndNoSecretReachesTheLog()
     {
         await using var guardian = new GuardianHostHarness();
-        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithDriftedProtected());
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithImpostor());
 
         await guardian.StartAsync();
         var before = guardian.Heals;
@@ -196,7 +196,7 @@ public sealed class GuardianHostTests
         await guardian.WaitHealedAndQuietAsync(before);
 
         Assert.True(guardian.FileComplies());
-        Assert.Contains("ReplacedDrift:molecule-platform", guardian.Log.Text, StringComparison.Ordinal);
+        Assert.Contains("ReplacedImpostor:molecule-platform", guardian.Log.Text, StringComparison.Ordinal);
 
         // The replaced entry is kept, not lost: a 0600 copy next to the file.
         var copy = Assert.Single(Directory.GetFiles(guardian.Directory, "settings.json.replaced-*"));

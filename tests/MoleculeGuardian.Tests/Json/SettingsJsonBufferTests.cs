@@ -39,7 +39,7 @@ public sealed class SettingsJsonBufferTests
         var digits = "9" + new string('0', Big);
         Assert.True(SettingsJson.TryParse(Encoding.ASCII.GetBytes("[" + digits + "]"), out var parsed, out var error), error);
 
-        var text = Encoding.ASCII.GetString(SettingsJson.Serialize(parsed));
+        var text = Encoding.ASCII.GetString(SettingsJson.Serialize(parsed!));
 
         Assert.Equal("[\n  " + digits + "\n]\n", text);
     }

@@ -41,11 +41,4 @@ public sealed class SettingsJsonBuiltValuesTests
 
         Assert.Equal("\"a\\u00e9\"\n", Text(JsonValue.Create(parsed.RootElement)));
     }
-
-    [Fact]
-    public void Serialize_UndefinedElement_WrittenAsNullNotAsNothing()
-    {
-        // Never an empty value: whatever a caller built, the file stays JSON.
-        Assert.Equal("[\n  null\n]\n", Text(new JsonArray(JsonValue.Create(default(JsonElement)))));
-    }
 }

@@ -53,7 +53,7 @@ public sealed class SettingsJsonPythonTests
         {
             Assert.True(SettingsJson.TryParse(input.Bytes, out var document, out _));
             Assert.True(verdict.Parses, $"{input.Name}: {verdict.Error}");
-            Assert.True(verdict.Dumped.AsSpan().SequenceEqual(SettingsJson.Serialize(document)), $"{input.Name}: differs from json.dumps");
+            Assert.True(verdict.Dumped.AsSpan().SequenceEqual(SettingsJson.Serialize(document!)), $"{input.Name}: differs from json.dumps");
         }
     }
 

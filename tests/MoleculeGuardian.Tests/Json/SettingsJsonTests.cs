@@ -20,18 +20,18 @@ public sealed class SettingsJsonTests
         return data;
     }
 
-    private static JsonNode? Parse(byte[] bytes)
+    private static SettingsDocument Parse(byte[] bytes)
     {
-        Assert.True(SettingsJson.TryParse(bytes, out var node, out var error), error);
-        return node;
+        Assert.True(SettingsJson.TryParse(bytes, out var document, out var error), error);
+        return document!;
     }
 
-    private static JsonNode? Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
+    private static SettingsDocument Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
 
     private static string Error(byte[] bytes)
     {
-        Assert.False(SettingsJson.TryParse(bytes, out var node, out var error));
-        Assert.Null(node);
+        Assert.False(SettingsJson.TryParse(bytes, out var document, out var error));
+        Assert.Null(document);
         Assert.False(string.IsNullOrWhiteSpace(error));
         return error;
     }
@@ -82,7 +82,7 @@ public sealed class SettingsJsonTests
     [Fact]
     public void TryParse_DuplicateKeySpelledWithEscape_IsTheSameKey()
     {
-        var node = Parse("""{"a":1,"b":2,"\u0061":{"x":[]}}""");
+        var node = JsonNodes.Of(Parse("""{"a":1,"b":2,"\u0061":{"x":[]}}"""));
 
         Assert.Equal(["a", "b"], node!.AsObject().Select(p => p.Key));
         Assert.Equal("""{"x":[]}""", node["a"]!.ToJsonString());
@@ -219,7 +219,7 @@ public sealed class SettingsJsonTests
     [Fact]
     public void TryParse_EscapedSurrogatePair_DecodesToOneAstralCharacter()
     {
-        var node = Parse("""{"k": "\ud83d\ude00"}""");
+        var node = JsonNodes.Of(Parse("""{"k": "\ud83d\ude00"}"""));
 
         Assert.Equal("\U0001F600", (string?)node!["k"]);
     }
@@ -227,19 +227,44 @@ public sealed class SettingsJsonTests
     [Fact]
     public void TryParse_EscapedNul_IsAnOrdinaryCharacter()
     {
-        var node = Parse("""{"k": "a\u0000b"}""");
+        var node = JsonNodes.Of(Parse("""{"k": "a\u0000b"}"""));
 
         Assert.Equal("a\0b", (string?)node!["k"]);
     }
 
     [Fact]
-    public void TryParse_ParsedDocument_DoesNotDependOnTheInputBuffer()
+    public void TryParse_ManyValuesUpToTheCap_ParsesAndOneMoreIsTooMany()
     {
-        var bytes = "{\"n\": 1.50, \"s\": \"text\"}"u8.ToArray();
-        var node = Parse(bytes);
+        // [1,1,...]: the array and its items are one token each.
+        var bytes = Encoding.ASCII.GetBytes("[" + string.Join(",", Enumerable.Repeat("1", 99)) + "]");
 
-        Array.Fill(bytes, (byte)' ');
+        Assert.True(SettingsJson.TryParse(bytes, 101, out var document, out _, out var failure));
+        Assert.Equal(ParseFailure.None, failure);
+        Assert.Equal(101, document!.Values);
+        Assert.False(SettingsJson.TryParse(bytes, 100, out var none, out var error, out failure));
+        Assert.Null(none);
+        Assert.Equal(ParseFailure.TooManyValues, failure);
+        Assert.Equal("it has more than 100 JSON tokens, more than a heal may hold", error);
+    }
 
-        Assert.Equal("{\n  \"n\": 1.50,\n  \"s\": \"text\"\n}\n", Encoding.UTF8.GetString(SettingsJson.Serialize(node)));
+    [Fact]
+    public void TryParse_TooManyValuesThenASyntaxError_IsTooManyWithoutReadingFurther()
+    {
+        var bytes = Encoding.ASCII.GetBytes("[" + string.Join(",", Enumerable.Repeat("1", 50)) + ",]");
+
+        Assert.False(SettingsJson.TryParse(bytes, 10, out _, out _, out var failure));
+
+        Assert.Equal(ParseFailure.TooManyValues, failure);
+    }
+
+    [Fact]
+    public void TryParse_RepeatedKeysAnywhere_AreReportedAndFoldedOnWrite()
+    {
+        using var flat = Parse("""{"a": {"x": 1, "y": 2}, "b": [{"k": 1}, {"k": 2, "j": 3}]}""");
+        using var folded = Parse("""{"a": {"x": 1, "x": 2}}""");
+
+        Assert.False(flat.DuplicateKeys);
+        Assert.True(folded.DuplicateKeys);
+        Assert.Equal("{\n  \"a\": {\n    \"x\": 2\n  }\n}\n", Encoding.UTF8.GetString(SettingsJson.Serialize(folded)));
     }
 }

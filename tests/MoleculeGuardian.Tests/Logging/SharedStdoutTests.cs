@@ -48,6 +48,7 @@ public sealed class SharedStdoutTests : IDisposable
         }
 
         startInfo.Environment["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1";
+        startInfo.Environment["PATH"] = StubCommands.PathWith(StubCommands.BakedDirectory);
         using var guardian = Process.Start(startInfo)!;
         try
         {
@@ -120,7 +121,8 @@ public sealed class SharedStdoutTests : IDisposable
 
         var lines = guardian.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var writes = File.ReadAllLines(trace)
-            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"write\(1, .*\) = (\d+)$"))
+            // .NET's standard stream writes to its own duplicate of descriptor 1: the events are the writes of a '{'.
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"write\(\d+, ""\{.*\) = (\d+)$"))
             .Where(match => match.Success)
             .Select(match => int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
             .ToList();

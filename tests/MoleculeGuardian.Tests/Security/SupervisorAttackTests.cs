@@ -95,7 +95,7 @@ public sealed class SupervisorAttackTests : IDisposable
         Assert.DoesNotContain("NOTIFY_SOCKET", environment.Keys);
         Assert.Equal((user.Home, user.Name, user.Name), (environment.GetValueOrDefault("HOME"), environment.GetValueOrDefault("USER"), environment.GetValueOrDefault("LOGNAME")));
         Assert.Equal("api-key-for-run", environment.GetValueOrDefault("MG_TEST_API_KEY"));
-        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), environment.GetValueOrDefault("PATH"));
+        Assert.Equal(StubCommands.PathWith(StubCommands.BakedDirectory), environment.GetValueOrDefault("PATH")); // what ProcessRunner gave the supervisor
     }
 
     /// <summary>

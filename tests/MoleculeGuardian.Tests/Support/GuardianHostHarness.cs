@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Hosting;
-using MoleculeGuardian.Json;
 
 namespace MoleculeGuardian.Tests.Support;
 
@@ -37,7 +37,7 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
             ["Guardian:PollInterval"] = "00:00:00.100",
             ["Guardian:DirectoryCheckInterval"] = "00:00:00.100",
             ["Logging:MinimumLevel"] = "Debug",
-            [PlatformAgentGate.Variable] = gate ? "1" : "0",
+            [PlatformAgentGate.MarkerVariable] = gate ? "1" : "0",
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -49,6 +49,9 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
         {
             // Registered first, so AddMoleculeGuardian keeps it: an in-process host must never switch the test process's user.
             collection.AddSingleton<IProcessIdentity>(Identity);
+
+            // The baked image's world, where the configured command is on PATH; a test may register its own check after this.
+            collection.AddSingleton(TestHealers.Baked);
             services?.Invoke(collection);
         });
         await Host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -62,8 +65,7 @@ internal sealed class GuardianHostHarness : IAsyncDisposable
 
     public JsonObject ReadDocument()
     {
-        Assert.True(SettingsJson.TryParse(File.ReadAllBytes(SettingsPath), out var doc, out var error), error);
-        return Assert.IsType<JsonObject>(doc);
+        return Assert.IsType<JsonObject>(JsonNodes.Parse(File.ReadAllBytes(SettingsPath)));
     }
 
     /// <summary>

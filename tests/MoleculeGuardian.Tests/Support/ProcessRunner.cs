@@ -46,6 +46,10 @@ internal sealed class ProcessRunner : IDisposable
 
         // Tests decide the gate; whatever the machine has must not leak in.
         startInfo.Environment.Remove("MOLECULE_PLATFORM_AGENT_IMAGE_BAKED");
+        startInfo.Environment.Remove("MOLECULE_DECLARED_PLUGINS");
+
+        // The baked image's world unless a test says otherwise: the configured command is on PATH.
+        startInfo.Environment["PATH"] = StubCommands.PathWith(StubCommands.BakedDirectory);
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             if (value is null)

@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Files;
+using MoleculeGuardian.Guarding;
+using MoleculeGuardian.Healing;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 
@@ -10,12 +12,22 @@ namespace MoleculeGuardian.Tests.Support;
 /// <summary>Builds the real <see cref="Healer"/> and <see cref="SettingsFileStore"/> for a settings path, no host needed.</summary>
 internal static class TestHealers
 {
+    /// <summary>Every command resolves: the baked image's world, where <c>molecule-platform-mcp</c> is on PATH.</summary>
+    public static readonly CommandCheck Baked = _ => null;
+
     public static GuardianOptions Options(string settingsPath, Action<GuardianOptions>? configure = null)
     {
         var options = new GuardianOptions { SettingsPath = settingsPath, SettleDelay = TimeSpan.FromMilliseconds(20) };
         GuardianServiceCollectionExtensions.BindGuardian(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), options);
         configure?.Invoke(options);
         return options;
+    }
+
+    public static HealRules Rules(GuardianOptions options, CommandCheck? check = null, Func<string, string?>? variable = null)
+    {
+        var resolve = check ?? Baked;
+        return new HealRules(ProtectedServerSpecs.FromOptions(options, variable ?? (_ => null)), options.DriftPolicy, options.SettleDelay, options.MaxFileBytes,
+            command => resolve(command));
     }
 
     /// <summary>
@@ -38,10 +50,10 @@ internal static class TestHealers
         new(identity ?? new RecordingIdentity(), fs ?? LinuxFileSystemCalls.Instance, Path.GetDirectoryName(settingsPath)!);
 
     public static Healer Healer(GuardianOptions options, IFileSystemCalls? fs = null, TimeProvider? time = null, ILogger<Healer>? log = null,
-        IMeterFactory? meters = null)
+        IMeterFactory? meters = null, CommandCheck? check = null)
     {
         time ??= TimeProvider.System;
-        return new Healer(Store(options, fs, time), Microsoft.Extensions.Options.Options.Create(options), time,
+        return new Healer(Store(options, fs, time), Rules(options, check), options.KeepQuarantined, time,
             log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Healer>.Instance, new GuardianMetrics(meters ?? new TestMeterFactory()));
     }
 

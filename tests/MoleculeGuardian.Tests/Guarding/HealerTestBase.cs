@@ -2,11 +2,11 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Tests.Files;
 using MoleculeGuardian.Tests.Support;
 
-namespace MoleculeGuardian.Tests.Hosting;
+namespace MoleculeGuardian.Tests.Guarding;
 
 /// <summary>
 /// One <see cref="Healer"/> on a fake clock, a real temp directory and the fault-injecting seam, with its log captured:

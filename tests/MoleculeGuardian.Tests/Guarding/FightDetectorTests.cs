@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 
-namespace MoleculeGuardian.Tests.Hosting;
+namespace MoleculeGuardian.Tests.Guarding;
 
 public sealed class FightDetectorTests
 {

@@ -3,13 +3,13 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Healing;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Json;
 using MoleculeGuardian.Logging;
 using MoleculeGuardian.Tests.Files;
 using MoleculeGuardian.Tests.Support;
 
-namespace MoleculeGuardian.Tests.Hosting;
+namespace MoleculeGuardian.Tests.Guarding;
 
 /// <summary>What a heal says: the report's changes and detail, and the reasons and numbers in its log lines.</summary>
 public sealed class HealerReportTests : HealerTestBase
@@ -17,18 +17,19 @@ public sealed class HealerReportTests : HealerTestBase
     private string LogLine(string eventName) => Assert.Single(Logs.Lines, l => l.Contains($" {eventName} ", StringComparison.Ordinal));
 
     [Fact]
-    public void Constructor_NoOptions_ThrowsArgumentNull()
+    public void Constructor_NoClock_ThrowsArgumentNull()
     {
         var options = TestHealers.Options(SettingsPath);
 
-        Assert.Throws<ArgumentNullException>(() => new Healer(TestHealers.Store(options), null!, Clock, new Logger<Healer>(Logs),
+        Assert.Throws<ArgumentNullException>(() => new Healer(TestHealers.Store(options), TestHealers.Rules(options), 5, null!, new Logger<Healer>(Logs),
             new GuardianMetrics(new TestHealers.TestMeterFactory())));
     }
 
     [Fact]
     public void Heal_NoFileEverSeen_ReportsCreatedFileAlone()
     {
-        Assert.Equal([new HealChange(HealChangeKind.CreatedFile)], Healer.Heal(HealTrigger.Startup).Changes);
+        Assert.Equal([new HealChange(HealChangeKind.CreatedFile), new HealChange(HealChangeKind.AddedEntry, "molecule-platform", EntrySource.Configured)],
+            Healer.Heal(HealTrigger.Startup).Changes);
     }
 
     [Fact]
@@ -41,14 +42,15 @@ public sealed class HealerReportTests : HealerTestBase
 
         var report = Healer.Heal(HealTrigger.Settle);
 
-        Assert.Equal([new HealChange(HealChangeKind.RepairedCorruptFile)], report.Changes);
+        Assert.Equal([new HealChange(HealChangeKind.RepairedCorruptFile), new HealChange(HealChangeKind.AddedEntry, "molecule-platform", EntrySource.Configured)],
+            report.Changes);
         Assert.Contains(parseError, LogLine("Quarantined"), StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("[1, 2]", "the root is not a JSON object", "corrupt")]
     [InlineData("{\"hooks\": {}, \"mcpServers\": [\"x\"]}", "mcpServers is not a JSON object", "corrupt")]
-    [InlineData("{\"mcpServers\": {\"molecule-platform\": {\"command\": \"npx\"}}}", "a drifted protected entry was replaced", "replaced")]
+    [InlineData("{\"mcpServers\": {\"molecule-platform\": {\"command\": \"npx\"}}}", "an entry of no accepted shape was replaced", "replaced")]
     [InlineData("{\"hooks\": {}, \"hooks\": {\"Stop\": []}}", "the file repeats keys; like the runtime, only the last value of each is kept", "replaced")]
     public void Heal_DropsBytes_LogsWhyItKeptTheOriginal(string content, string reason, string kind)
     {
@@ -63,6 +65,31 @@ public sealed class HealerReportTests : HealerTestBase
         Assert.Contains($"Kept the original {Encoding.UTF8.GetByteCount(content)} bytes", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)]
+    public void Heal_RoundLostToAWriter_KeepsOneCopyPerDistinctContent(bool writerChangesTheBytes, int copies)
+    {
+        var impostor = SettingsFiles.WithImpostor();
+        File.WriteAllText(SettingsPath, impostor);
+        Fs.Before = (op, _, n) =>
+        {
+            // The writer replaces the file between the first round's read and its replace: the same bytes, or others.
+            if (op == FsOp.CreateExclusiveAt && n == 1)
+            {
+                SettingsFiles.WriteByRename(SettingsPath, writerChangesTheBytes ? impostor.Replace("1.2.3", "1.2.4", StringComparison.Ordinal) : impostor);
+            }
+        };
+
+        var report = Healer.Heal(HealTrigger.Watch);
+
+        Assert.Equal((HealStatus.Healed, 1), (report.Status, report.Conflicts));
+        Assert.Equal(copies, Directory.GetFiles(Path.GetDirectoryName(SettingsPath)!, "settings.json.replaced-*").Length);
+        Assert.Equal(copies, Logs.Count("Quarantined"));
+        Assert.NotNull(report.Quarantined);
+        Assert.True(File.Exists(report.Quarantined));
+    }
+
     [Fact]
     public void Heal_OneOfTwoProtectedEntriesDrifted_TheOtherMissing_LogsTheDriftAsTheReason()
     {
@@ -74,7 +101,7 @@ public sealed class HealerReportTests : HealerTestBase
         var report = healer.Heal(HealTrigger.Watch);
 
         Assert.Equal(2, report.Changes.Count);
-        Assert.Contains("a drifted protected entry was replaced", LogLine("Quarantined"), StringComparison.Ordinal);
+        Assert.Contains("an entry of no accepted shape was replaced", LogLine("Quarantined"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,19 +111,19 @@ public sealed class HealerReportTests : HealerTestBase
 
         Healer.Heal(HealTrigger.Watch);
 
-        Assert.Contains("CreatedMcpServers,AddedEntry:molecule-platform in ", LogLine("Healed"), StringComparison.Ordinal);
+        Assert.Contains("CreatedMcpServers,AddedEntry:molecule-platform:configured in ", LogLine("Healed"), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Heal_DryRun_LogsWouldHealWithTheChangesAndWritesNothing()
     {
-        SettingsFiles.WriteInPlace(SettingsPath, SettingsFiles.WithDriftedProtected());
+        SettingsFiles.WriteInPlace(SettingsPath, SettingsFiles.WithImpostor());
         var before = File.ReadAllBytes(SettingsPath);
 
         var report = Healer.Heal(HealTrigger.Command, dryRun: true);
 
         Assert.Equal(HealStatus.Healed, report.Status);
-        Assert.Contains("would make ReplacedDrift:molecule-platform", LogLine("WouldHeal"), StringComparison.Ordinal);
+        Assert.Contains("would make ReplacedImpostor:molecule-platform:configured", LogLine("WouldHeal"), StringComparison.Ordinal);
         Assert.DoesNotContain(Logs.Lines, l => l.Contains(" Healed ", StringComparison.Ordinal));
         Assert.Equal(before, File.ReadAllBytes(SettingsPath));
     }
@@ -109,7 +136,7 @@ public sealed class HealerReportTests : HealerTestBase
         var report = Healer.Heal(HealTrigger.Periodic);
 
         var line = LogLine("Healed");
-        Assert.Contains("(Periodic): AddedEntry:molecule-platform in ", line, StringComparison.Ordinal);
+        Assert.Contains("(Periodic): AddedEntry:molecule-platform:configured in ", line, StringComparison.Ordinal);
         Assert.Contains($"{report.Bytes} bytes written", line, StringComparison.Ordinal);
         Assert.Equal(new FileInfo(SettingsPath).Length, report.Bytes);
     }
@@ -141,10 +168,12 @@ public sealed class HealerReportTests : HealerTestBase
 
         var report = Healer.Heal(HealTrigger.Watch);
 
-        Assert.Equal("the file kept changing under the heal", report.Detail);
-        var rounds = Logs.Lines.Where(l => l.Contains(" WriteConflict ", StringComparison.Ordinal))
-            .Select(l => l[(l.IndexOf("heal round ", StringComparison.Ordinal) + 11)..].Split(';')[0]);
-        Assert.Equal(Enumerable.Range(1, Healer.MaxConflictRounds).Select(i => i.ToString(CultureInfo.InvariantCulture)), rounds);
+        // Each writer replaced the file by rename after the heal's read: the store names exactly that, never a plugin.
+        const string Seen = "another file took the settings file's name after the heal read it";
+        Assert.Equal($"the file kept changing under the heal; the last round saw that {Seen}", report.Detail);
+        var conflicts = Logs.Lines.Where(l => l.Contains(" WriteConflict ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(1, Healer.MaxConflictRounds).Select(i => $"Heal round {i.ToString(CultureInfo.InvariantCulture)} lost a race: {Seen};"),
+            conflicts.Select(l => l[l.IndexOf("Heal round ", StringComparison.Ordinal)..(l.IndexOf(';', StringComparison.Ordinal) + 1)]));
     }
 
     [Fact]
@@ -159,6 +188,7 @@ public sealed class HealerReportTests : HealerTestBase
         Clock.Advance(TimeSpan.FromMilliseconds(100));
         var report = await heal.WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal([new HealChange(HealChangeKind.RepairedCorruptFile)], report.Changes);
+        Assert.Equal([new HealChange(HealChangeKind.RepairedCorruptFile), new HealChange(HealChangeKind.AddedEntry, "molecule-platform", EntrySource.Configured)],
+            report.Changes);
     }
 }

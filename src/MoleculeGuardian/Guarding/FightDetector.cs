@@ -1,4 +1,4 @@
-namespace MoleculeGuardian.Hosting;
+namespace MoleculeGuardian.Guarding;
 
 /// <summary>
 /// Notices when the guardian keeps re-writing the file: more than <c>threshold</c> heals within a minute means

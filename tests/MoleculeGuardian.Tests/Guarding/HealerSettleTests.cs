@@ -3,11 +3,11 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
-using MoleculeGuardian.Hosting;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Tests.Files;
 using MoleculeGuardian.Tests.Support;
 
-namespace MoleculeGuardian.Tests.Hosting;
+namespace MoleculeGuardian.Tests.Guarding;
 
 /// <summary>
 /// One heal at a time, on a fake clock and a real directory: a torn or deleted file is another writer mid-operation
@@ -47,7 +47,7 @@ public sealed class HealerSettleTests : HealerTestBase
         var report = Healer.Heal(HealTrigger.Watch);
 
         Assert.Equal(HealStatus.Healed, report.Status);
-        Assert.Equal([new HealChange(HealChangeKind.AddedEntry, "molecule-platform")], report.Changes);
+        Assert.Equal([new HealChange(HealChangeKind.AddedEntry, "molecule-platform", EntrySource.Configured)], report.Changes);
         Assert.Equal(7, SettingsFiles.Generation(SettingsPath));
         Assert.False(report.Status == HealStatus.Torn);
         Assert.Empty(Quarantined());
@@ -123,7 +123,7 @@ public sealed class HealerSettleTests : HealerTestBase
     {
         // Not a writer mid-write but a writer of garbage: a guardian that waited forever would leave the heartbeat
         // failing forever.
-        var limit = Settle * SettleJudge.MaxSettleRounds;
+        var limit = Settle * HealDecision.MaxSettleRounds;
         var step = TimeSpan.FromMilliseconds(100);
         var elapsed = TimeSpan.Zero;
         for (var i = 0; elapsed < limit; i++)
@@ -147,7 +147,7 @@ public sealed class HealerSettleTests : HealerTestBase
     {
         SettingsFiles.WriteByRename(SettingsPath, "{");
         Healer.Heal(HealTrigger.Watch);
-        Clock.Advance(Settle * SettleJudge.MaxSettleRounds);
+        Clock.Advance(Settle * HealDecision.MaxSettleRounds);
         SettingsFiles.WriteInPlace(SettingsPath, SettingsFiles.WithoutProtected());
         Assert.Equal(HealStatus.Healed, Healer.Heal(HealTrigger.Watch).Status);
 

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MoleculeGuardian.Files;
+using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Tests.Files;
 using MoleculeGuardian.Tests.Support;
 
-namespace MoleculeGuardian.Tests.Hosting;
+namespace MoleculeGuardian.Tests.Guarding;
 
 /// <summary>
 /// The real service on a fake clock, with system calls that fail or block on demand: retries come exactly at the
@@ -81,7 +82,7 @@ public sealed class GuardianServiceFakeClockTests
     [InlineData(1000, 60000)]
     public void RetryDelay_Attempt_DoublesFromMinimumUpToCap(int attempt, int expectedMs)
     {
-        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), GuardianService.RetryDelay(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1)));
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), LoopSchedule.Backoff(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1)));
     }
 
     [Fact]
@@ -207,7 +208,7 @@ public sealed class GuardianServiceFakeClockTests
     }
 
     [Fact]
-    public async Task WritesThatKeepLosingRaces_AreAFightNotAStreamOfRetryWarnings()
+    public async Task WritesThatKeepLosingRaces_BackOffThenHeal_AFightNotAStreamOfRetryWarnings()
     {
         await using var guardian = await StartAsync(new() { ["Guardian:FightThresholdPerMinute"] = "5" }, writeFile: false);
         var healsBefore = guardian.Heals;
@@ -223,8 +224,23 @@ public sealed class GuardianServiceFakeClockTests
         };
         SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(0));
 
-        await guardian.WaitHealedAndQuietAsync(healsBefore);
+        // A heal that loses all its rounds backs off: nothing more happens until the clock reaches the back-off's end.
+        await Eventually.TrueAsync(() => guardian.Log.Count("\"Name\":\"BackingOff\"") == 1, "the first back-off");
+        var conflictsAtBackOff = guardian.Log.Count("\"Name\":\"WriteConflict\"");
+        Assert.Equal(Healer.MaxConflictRounds, conflictsAtBackOff);
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(99));
+        SettingsFiles.WriteInPlace(guardian.SettingsPath, SettingsFiles.WithoutProtected(0));
+        Assert.Equal(conflictsAtBackOff, guardian.Log.Count("\"Name\":\"WriteConflict\""));
+
+        await Eventually.TrueAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(10));
+                return guardian.Heals > healsBefore && guardian.FileComplies();
+            },
+            "the heal after the back-off");
         Assert.Equal(12, guardian.Log.Count("\"Name\":\"WriteConflict\""));
+        Assert.Equal(1, guardian.Log.Count("\"Name\":\"BackingOff\""));
         Assert.Equal(1, guardian.Log.Count("\"Name\":\"FightingAnotherWriter\""));
         Assert.Equal(0, guardian.Log.Count("\"Name\":\"RetryScheduled\""));
         Assert.Equal(12, SettingsFiles.Generation(guardian.SettingsPath));

@@ -1,7 +1,7 @@
 using MoleculeGuardian.Healing;
 using MoleculeGuardian.Tests.Support;
 
-namespace MoleculeGuardian.Tests.Hosting;
+namespace MoleculeGuardian.Tests.Guarding;
 
 /// <summary>
 /// The torn-write policy seen through the healer: what it logs once per bad state, what it forgets when a heal ends
