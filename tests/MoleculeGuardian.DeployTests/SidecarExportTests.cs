@@ -18,6 +18,7 @@ public sealed partial class SidecarTests
         var guardians = await GuardianProcessesAsync();
         Assert.True(guardians.Count == 1 && guardians[0].Uid == "1000", $"guardian processes (pid, uid): {string.Join(", ", guardians)}");
         Assert.Equal("/opt/molecule-guardian/molecule-guardian-otel", await ExecutableOfAsync(guardians[0].Pid));
+        Assert.Equal(1, await DiagnosticSocketsAsync(guardians[0].Pid));
         var logs = await LogLinesAsync();
         Assert.DoesNotContain(logs, line => line.Contains("\"Name\":\"MetricsExportUnavailable\"", StringComparison.Ordinal));
         Assert.Single(logs, line => line.Contains("\"Name\":\"GuardianStarted\"", StringComparison.Ordinal));
@@ -25,6 +26,16 @@ public sealed partial class SidecarTests
         await WriteAsAgentAsync("""{"mcpServers": {"image-gen": {"command": "npx"}}}""");
         await WaitAsync(() => File.ReadAllText(HostSettings).Contains("\"molecule-platform\"", StringComparison.Ordinal), "the eviction to be healed",
             TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>
+    /// The diagnostic ports (dotnet-counters' sockets, /tmp/dotnet-diagnostic-PID-*) a process in the container has
+    /// opened: the exporting guardian has one, the plain guardian none (built without EventSource).
+    /// </summary>
+    private async Task<int> DiagnosticSocketsAsync(string pid)
+    {
+        var listing = await Podman.ExecAsync(_container, "ls -1 /tmp");
+        return listing.Split('\n').Count(name => name.StartsWith($"dotnet-diagnostic-{pid}-", StringComparison.Ordinal));
     }
 
     /// <summary>
