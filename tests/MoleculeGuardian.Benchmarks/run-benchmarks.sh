@@ -40,13 +40,14 @@ echo "== machine" | tee "$out/machine.txt"
   echo "inotifywait: $(inotifywait --help 2>&1 | head -n1)"
 } | tee -a "$out/machine.txt"
 
-echo "== 1/3 Native AOT publish (the shipped pair: molecule-guardian without the exporter, molecule-guardian-otel with it)"
-rm -rf -- "$out/publish" "$out/publish-otel"
-dotnet publish "$repo/src/MoleculeGuardian" -c Release -r linux-x64 -o "$out/publish-otel" 2>&1 | tee "$out/publish.log"
-dotnet publish "$repo/src/MoleculeGuardian" -c Release -r linux-x64 -p:MetricsExport=false -o "$out/publish" 2>&1 | tee -a "$out/publish.log"
-cp -- "$out/publish-otel/molecule-guardian" "$out/publish/molecule-guardian-otel"
+echo "== 1/3 Native AOT publish (what ships: molecule-guardian, molecule-guardian-otel, molecule-guardian-supervise)"
+rm -rf -- "$out/publish"
+: >"$out/publish.log"
+for project in MoleculeGuardian MoleculeGuardian.Otel MoleculeGuardian.Supervise; do
+  dotnet publish "$repo/src/$project" -c Release -r linux-x64 -o "$out/publish" 2>&1 | tee -a "$out/publish.log"
+done
 warnings=$(grep -c 'warning' "$out/publish.log" || true)
-echo "publish warnings: $warnings; binary: $(stat -c %s "$out/publish/molecule-guardian") bytes, with the exporter: $(stat -c %s "$out/publish/molecule-guardian-otel") bytes" | tee -a "$out/machine.txt"
+echo "publish warnings: $warnings; binary: $(stat -c %s "$out/publish/molecule-guardian") bytes, with the exporter: $(stat -c %s "$out/publish/molecule-guardian-otel") bytes, supervisor: $(stat -c %s "$out/publish/molecule-guardian-supervise") bytes" | tee -a "$out/machine.txt"
 if [[ $warnings != 0 ]]; then
   echo "run-benchmarks.sh: the AOT publish printed warnings" >&2
   exit 1

@@ -31,7 +31,7 @@ public sealed class DeployEnvironment : IAsyncLifetime
     /// <summary>Root-owned scratch space (bind mounts, tarballs); removed at the end.</summary>
     public string WorkDirectory => _work.FullName;
 
-    /// <summary>The directory holding molecule-guardian and appsettings.json from `dotnet publish -c Release -r linux-x64`.</summary>
+    /// <summary>The directory holding the three binaries and appsettings.json from `dotnet publish -c Release -r linux-x64` of each project.</summary>
     public Task<string> PublishedAsync() => _published.Value;
 
     public Task SidecarImageAsync() => _sidecar.Value;
@@ -61,17 +61,19 @@ public sealed class DeployEnvironment : IAsyncLifetime
             return prebuilt;
         }
 
-        // The shipped pair, as deploy/README.md publishes it: the guardian without the exporter, and with it.
-        await PublishOneAsync(output + "-otel");
-        await PublishOneAsync(output, "-p:MetricsExport=false");
-        File.Copy(Path.Combine(output + "-otel", "molecule-guardian"), Path.Combine(output, "molecule-guardian-otel"), overwrite: true);
+        // What ships, as deploy/README.md publishes it: each executable's project, into one directory.
+        foreach (var project in new[] { "MoleculeGuardian", "MoleculeGuardian.Otel", "MoleculeGuardian.Supervise" })
+        {
+            await PublishOneAsync(project, output);
+        }
+
         return output;
     }
 
-    private static async Task PublishOneAsync(string output, params string[] properties)
+    private static async Task PublishOneAsync(string project, string output)
     {
         using var publish = ProcessRunner.Start("dotnet",
-            ["publish", RepoPaths.Of("src", "MoleculeGuardian"), "-c", "Release", "-r", "linux-x64", "-o", output, .. properties]);
+            ["publish", RepoPaths.Of("src", project), "-c", "Release", "-r", "linux-x64", "-o", output]);
         var exitCode = await publish.WaitForExitAsync(TimeSpan.FromMinutes(10));
         Assert.True(exitCode == 0, $"dotnet publish exited {exitCode} (Native AOT needs clang and zlib1g-dev):\n{publish.Output}");
     }

@@ -79,12 +79,12 @@ public sealed partial class SidecarTests
     [Fact]
     public async Task OrphanedGrandchild_SupervisorAsPid1WithoutTini_ReapedByDotNetToo()
     {
-        await StartContainerAsync(["--entrypoint", "[\"/opt/molecule-guardian/molecule-guardian\",\"supervise\",\"--\"]"], []);
+        await StartContainerAsync(["--entrypoint", "[\"/opt/molecule-guardian/molecule-guardian-supervise\",\"--\"]"], []);
         var orphan = await OrphanPidAsync();
 
         await WaitAsync(async () => await ProcessStateAsync(orphan) is null, $"orphan {orphan} to be reaped", TimeSpan.FromSeconds(5));
 
-        Assert.Contains("molecule-guardian supervise", await Podman.ExecAsync(_container, "tr '\\0' ' ' </proc/1/cmdline"), StringComparison.Ordinal);
+        Assert.Contains("molecule-guardian-supervise", await Podman.ExecAsync(_container, "tr '\\0' ' ' </proc/1/cmdline"), StringComparison.Ordinal);
         output.WriteLine($"without tini, orphan {orphan} reaped by the supervisor as PID 1");
     }
 

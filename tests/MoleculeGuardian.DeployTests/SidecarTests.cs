@@ -69,6 +69,7 @@ public sealed partial class SidecarTests(DeployEnvironment environment, ITestOut
         Assert.Equal((1000, 1000), OwnerOf(HostSettings));
         Assert.Equal((1000, 1000), OwnerOf(Path.Combine(_configs, "prompts", "system.md")));
         Assert.Equal("/opt/molecule-guardian/molecule-guardian", await ExecutableOfAsync(guardians[0].Pid));
+        Assert.Equal(0, await DiagnosticSocketsAsync(guardians[0].Pid));
         output.WriteLine($"{start}; guardian pid {guardians[0].Pid} runs as uid {guardians[0].Uid}");
     }
 

@@ -47,6 +47,31 @@ public sealed class SystemdUnitTests(DeployEnvironment environment, ITestOutputH
         output.WriteLine($"journal: {events.Count} JSON events, all parse");
     }
 
+    /// <summary>
+    /// deploy/README.md's "Exporting metrics (systemd)": a drop-in that runs molecule-guardian-otel instead and allows IP
+    /// sockets, the endpoint in the default file. Nothing listens there; export is on all the same, and healing works.
+    /// </summary>
+    [Fact]
+    public async Task MetricsExportDropIn_RunsTheExportingGuardianAndHeals()
+    {
+        await BootAsync();
+        await Podman.ExecAsync(_container, "mkdir -p /etc/systemd/system/molecule-guardian.service.d && printf "
+            + "'[Service]\\nExecStart=\\nExecStart=/opt/molecule-guardian/molecule-guardian-otel run\\nRestrictAddressFamilies=AF_INET AF_INET6\\n' "
+            + "> /etc/systemd/system/molecule-guardian.service.d/metrics-export.conf "
+            + "&& printf 'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318\\nOTEL_METRIC_EXPORT_INTERVAL=500\\n' >> /etc/default/molecule-guardian "
+            + "&& systemctl daemon-reload");
+
+        await StartAsync();
+
+        var mainPid = await PropertyAsync("MainPID");
+        Assert.StartsWith("/opt/molecule-guardian/molecule-guardian-otel", await Podman.ExecAsync(_container, $"tr '\\0' ' ' </proc/{mainPid}/cmdline"), StringComparison.Ordinal);
+        await Podman.ExecAsync(_container, $"printf '%s\\n' '{Evicted}' > {Settings}", user: "agent");
+        await WaitAsync(async () => (await ReadSettingsAsync()).Contains("\"molecule-platform\"", StringComparison.Ordinal), "the eviction to be healed");
+        var journal = await JournalAsync();
+        Assert.Contains(journal, line => line.Contains("\"Name\":\"MetricsExportEnabled\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(journal, line => line.Contains("Address family not supported", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Running_RewriteEvictsTheEntry_Healed()
     {

@@ -106,13 +106,13 @@ public sealed class SuperviseProcessTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "supervise" }, "no runtime command")]
-    [InlineData(new[] { "supervise", "/bin/true" }, "unrecognized argument '/bin/true' (the runtime command follows '--')")]
-    [InlineData(new[] { "supervise", "--bogus", "--", "/bin/true" }, "unrecognized argument '--bogus'")]
-    [InlineData(new[] { "supervise", "@/etc/hostname", "--", "/bin/true" }, "unrecognized argument '@/etc/hostname'")]
+    [InlineData(new string[0], "no runtime command")]
+    [InlineData(new[] { "/bin/true" }, "unrecognized argument '/bin/true' (the runtime command follows '--')")]
+    [InlineData(new[] { "--bogus", "--", "/bin/true" }, "unrecognized argument '--bogus'")]
+    [InlineData(new[] { "@/etc/hostname", "--", "/bin/true" }, "unrecognized argument '@/etc/hostname'")]
     public async Task Supervise_NoRuntimeOrAnUnknownArgument_UsageError(string[] args, string message)
     {
-        var (exitCode, _, stderr) = await ProcessRunner.RunAsync(ProcessRunner.GuardianBinary, args);
+        var (exitCode, _, stderr) = await ProcessRunner.RunAsync(ProcessRunner.SupervisorBinary, args);
 
         Assert.Equal(2, exitCode);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
@@ -123,10 +123,10 @@ public sealed class SuperviseProcessTests : IDisposable
     {
         using var output = new StringWriter();
 
-        var exitCode = await MoleculeGuardian.Cli.GuardianCli.RunAsync(["supervise", "--help"], output, output);
+        var exitCode = await MoleculeGuardian.Supervision.SuperviseCommand.RunAsync(["--help"], output, output);
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("Usage: supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage: molecule-guardian-supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]", output.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>After '--' everything is the runtime's, as given: options, '@' tokens, a second '--', overrides.</summary>
@@ -135,8 +135,8 @@ public sealed class SuperviseProcessTests : IDisposable
     {
         string[] runtime = ["--help", "-h", "@/etc/hostname", "--", "--Guardian:SettingsPath=/x", "--version", "a b"];
 
-        var (exitCode, stdout, _) = await ProcessRunner.RunAsync(ProcessRunner.GuardianBinary,
-            ["supervise", "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_sandbox.SettingsPath}", "--", "printf", "[%s]", .. runtime]);
+        var (exitCode, stdout, _) = await ProcessRunner.RunAsync(ProcessRunner.SupervisorBinary,
+            ["--Supervisor:RunAs=", $"--Guardian:SettingsPath={_sandbox.SettingsPath}", "--", "printf", "[%s]", .. runtime]);
 
         Assert.Equal(0, exitCode);
         Assert.Contains(string.Concat(runtime.Select(a => $"[{a}]")), stdout, StringComparison.Ordinal);
@@ -145,8 +145,8 @@ public sealed class SuperviseProcessTests : IDisposable
     [Fact]
     public async Task Supervise_RuntimeCannotStart_Exits127()
     {
-        var (exitCode, stdout, _) = await ProcessRunner.RunAsync(ProcessRunner.GuardianBinary,
-            ["supervise", "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_sandbox.SettingsPath}", "--", "/nonexistent/runtime"]);
+        var (exitCode, stdout, _) = await ProcessRunner.RunAsync(ProcessRunner.SupervisorBinary,
+            ["--Supervisor:RunAs=", $"--Guardian:SettingsPath={_sandbox.SettingsPath}", "--", "/nonexistent/runtime"]);
 
         Assert.Equal(127, exitCode);
         Assert.Contains("\"Name\":\"StartFailed\"", stdout, StringComparison.Ordinal);

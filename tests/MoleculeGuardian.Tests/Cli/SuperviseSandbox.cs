@@ -73,8 +73,8 @@ internal sealed class SuperviseSandbox : IDisposable
             env[name] = value;
         }
 
-        Supervisor = ProcessRunner.Start(ProcessRunner.GuardianBinary,
-            ["supervise", $"--Guardian:SettingsPath={SettingsPath}", "--Supervisor:RunAs=", "--Supervisor:RestartMinDelay=100ms", .. args, "--", _temp.Combine("runtime")],
+        Supervisor = ProcessRunner.Start(ProcessRunner.SupervisorBinary,
+            [$"--Guardian:SettingsPath={SettingsPath}", "--Supervisor:RunAs=", "--Supervisor:RestartMinDelay=100ms", .. args, "--", _temp.Combine("runtime")],
             env);
         return Supervisor;
     }

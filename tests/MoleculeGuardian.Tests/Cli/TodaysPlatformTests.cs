@@ -85,7 +85,7 @@ public sealed partial class TodaysPlatformTests : IDisposable
         var trace = _temp.Combine("strace.log");
         using var guardian = ProcessRunner.Start(RequiredTool.Find("strace", "strace"),
             ["-f", "-y", "-qq", "-e", "trace=openat,open,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,mknodat,truncate", "-o", trace,
-             ProcessRunner.GuardianBinary, "run", $"--Guardian:SettingsPath={_settings}", "--Logging:MinimumLevel=Debug"],
+             ProcessRunner.OtelBinary, "run", $"--Guardian:SettingsPath={_settings}", "--Logging:MinimumLevel=Debug"],
             Concierge(collector.Endpoint));
         await Eventually.TrueAsync(() => Events(guardian, "EntryRemembered").Count == 1, "the platform's entry to be seen", context: () => guardian.Output);
         Assert.True(HoldsThePlatformsEntry());

@@ -12,14 +12,16 @@ namespace MoleculeGuardian.Tests.Security;
 /// start", so systemd restart-looped a guardian that never healed), and with 300,000 names each quarantine heal took a
 /// third of a second instead of a few ms. Here the built binary runs as the directory's owner under a 64 MiB memory
 /// cgroup (or, where none can be made, against its own peak RSS), among a million names and, for comparison, in an
-/// empty directory of the same file system: it starts, heals, and quarantine-heals about as fast in both.
+/// empty directory of the same file system: it starts, heals and quarantine-heals in both. The heal times of both are
+/// printed side by side as evidence, not asserted (a busy machine moves them by more than the difference looked
+/// for); that a quarantine lists nothing, whatever the directory holds, is asserted exactly with the system-call seam
+/// (<see cref="Files.QuarantinePruneBoundTests"/>).
 /// </summary>
 public sealed class ManyNamesAttackTests : IDisposable
 {
     private const int Names = 1_000_000;
     private const long MemoryLimit = 64L * 1024 * 1024;
     private const int QuarantineHeals = 5;
-    private static readonly TimeSpan QuarantineMargin = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(90);
     private static readonly Dictionary<string, string?> Gate = new() { ["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1" };
     private readonly ITestOutputHelper _output;
@@ -50,7 +52,7 @@ public sealed class ManyNamesAttackTests : IDisposable
     }
 
     [RequiresFact("setpriv", Root = true)]
-    public async Task Run_AMillionNamesUnder64MiB_StartsHealsAndQuarantinesWithinAFewMsOfAnEmptyDirectory()
+    public async Task Run_AMillionNamesUnder64MiB_StartsHealsAndQuarantines()
     {
         Requires.AssertRoot();
         using var shm = _mounted ? null : new MemoryTempDirectory();
@@ -68,9 +70,6 @@ public sealed class ManyNamesAttackTests : IDisposable
         Assert.True(among.Errors.Count == 0, "errors among the names:\n" + string.Join('\n', among.Errors));
         Assert.True(among.WithinLimit, $"over {MemoryLimit / (1024 * 1024)} MiB among the names: {among.Evidence}");
         Assert.True(without.Errors.Count == 0 && without.WithinLimit, $"the empty directory's run went wrong: {without}");
-        Assert.True(among.FastestQuarantine <= without.FastestQuarantine + QuarantineMargin,
-            $"a quarantine heal among {Names:N0} names took {among.FastestQuarantine.TotalMilliseconds:0.0} ms at best, "
-            + $"{without.FastestQuarantine.TotalMilliseconds:0.0} ms in an empty directory");
     }
 
     /// <summary>
@@ -172,8 +171,6 @@ public sealed class ManyNamesAttackTests : IDisposable
 
     private sealed record Scenario(TimeSpan Started, List<TimeSpan> Quarantines, List<string> Errors, bool WithinLimit, string Evidence)
     {
-        public TimeSpan FastestQuarantine => Quarantines.Count == 0 ? TimeSpan.MaxValue : Quarantines.Min();
-
         public override string ToString() =>
             $"start to healed {Started.TotalMilliseconds:0} ms; quarantine heals (ms): {string.Join(", ", Quarantines.Select(q => q.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)))}; "
             + $"errors {Errors.Count}; {Evidence}";

@@ -26,6 +26,9 @@ internal static class OtherUser
     /// </remarks>
     public static string GuardianBinary => Environment.GetEnvironmentVariable("MG_TEST_GUARDIAN_BINARY") is { Length: > 0 } other ? other : Binary.Value;
 
+    /// <summary>The supervisor, from the same readable directory as <see cref="GuardianBinary"/>'s copy.</summary>
+    public static string SupervisorBinary => Path.Combine(Path.GetDirectoryName(Binary.Value)!, "molecule-guardian-supervise");
+
     /// <summary><c>setpriv</c> arguments that run a command as uid/gid 1000 with no supplementary groups.</summary>
     public static string[] As(params string[] command) =>
         ["--reuid=" + Id.ToString(CultureInfo.InvariantCulture), "--regid=" + Id.ToString(CultureInfo.InvariantCulture), "--clear-groups", .. command];

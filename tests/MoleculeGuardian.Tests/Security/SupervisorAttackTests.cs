@@ -49,7 +49,7 @@ public sealed class SupervisorAttackTests : IDisposable
         TestPosix.Chown(planted, OtherUser.Id, OtherUser.Id);
 
         _supervisor = ProcessRunner.Start(RequiredTool.Find("env", "coreutils"),
-            ["--chdir", writable, ProcessRunner.GuardianBinary, "supervise", "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_settings}",
+            ["--chdir", writable, ProcessRunner.SupervisorBinary, "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_settings}",
                 "--", "python3", "-c", "import os; print('real-python uid=%d' % os.getuid())"]);
 
         Assert.Equal(0, await _supervisor.WaitForExitAsync(ExitTimeout));
@@ -69,8 +69,8 @@ public sealed class SupervisorAttackTests : IDisposable
     {
         Requires.AssertRoot();
         var user = PasswdEntry(OtherUser.Id) ?? PasswdEntry(65534) ?? throw new InvalidOperationException("neither uid 1000 nor nobody has a user-database entry");
-        _supervisor = ProcessRunner.Start(OtherUser.GuardianBinary,
-            ["supervise", $"--Supervisor:RunAs={user.Name}", $"--Supervisor:GuardianPath={OtherUser.GuardianBinary}", $"--Guardian:SettingsPath={_settings}",
+        _supervisor = ProcessRunner.Start(OtherUser.SupervisorBinary,
+            [$"--Supervisor:RunAs={user.Name}", $"--Supervisor:GuardianPath={OtherUser.GuardianBinary}", $"--Guardian:SettingsPath={_settings}",
                 "--Guardian:ProtectedServers:molecule-platform:Env:MOLECULE_API_KEY=${MG_TEST_API_KEY}", "--", "/bin/sleep", "600"],
             new Dictionary<string, string?>
             {
@@ -112,7 +112,7 @@ public sealed class SupervisorAttackTests : IDisposable
         File.SetUnixFileMode(runtime, (UnixFileMode)Convert.ToInt32("755", 8));
         _supervisor = ProcessRunner.Start(RequiredTool.Find("unshare", "util-linux"),
             ["--pid", "--fork", "--mount-proc", RequiredTool.Find("tini", "tini"), "-s", "--",
-                ProcessRunner.GuardianBinary, "supervise", "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_settings}", "--", runtime]);
+                ProcessRunner.SupervisorBinary, "--Supervisor:RunAs=", $"--Guardian:SettingsPath={_settings}", "--", runtime]);
         await Eventually.TrueAsync(() => _supervisor.StandardOutput.Contains("runtime-start", StringComparison.Ordinal) && Events("GuardianStarted").Count == 1,
             "the runtime and the guardian to start", context: () => _supervisor.Output);
         var init = ChildOf(_supervisor.Id);

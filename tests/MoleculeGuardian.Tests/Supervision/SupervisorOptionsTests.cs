@@ -21,7 +21,7 @@ public sealed class SupervisorOptionsTests
 
         Assert.Empty(errors);
         Assert.Equal(("agent", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10),
-            "/", Environment.ProcessPath, ""), Settings(options));
+            "/", Path.Combine(AppContext.BaseDirectory, "molecule-guardian"), ""), Settings(options));
     }
 
     [Fact]
@@ -85,8 +85,8 @@ public sealed class SupervisorOptionsTests
     }
 
     [Fact]
-    public void From_GuardianPathEmpty_TheSupervisorsOwnBinary() =>
-        Assert.Equal(Environment.ProcessPath, Read([], ("Supervisor:GuardianPath", "")).GuardianPath);
+    public void From_GuardianPathEmpty_TheGuardianNextToTheSupervisor() =>
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "molecule-guardian"), Read([], ("Supervisor:GuardianPath", "")).GuardianPath);
 
     /// <summary>
     /// The heal as the supervisor (it drops to the directory's owner itself), `run` as RunAs when root, both in `/` with the

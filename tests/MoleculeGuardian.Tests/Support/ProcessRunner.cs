@@ -30,6 +30,12 @@ internal sealed class ProcessRunner : IDisposable
     /// <summary>The built guardian binary, next to the test assembly (the test project references it).</summary>
     public static string GuardianBinary => Path.Combine(AppContext.BaseDirectory, "molecule-guardian");
 
+    /// <summary>The guardian with the OTLP exporter, built beside it.</summary>
+    public static string OtelBinary => Path.Combine(AppContext.BaseDirectory, "molecule-guardian-otel");
+
+    /// <summary>The container's supervisor, built beside the guardian (it starts <see cref="GuardianBinary"/> by default).</summary>
+    public static string SupervisorBinary => Path.Combine(AppContext.BaseDirectory, "molecule-guardian-supervise");
+
     public static ProcessRunner Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var startInfo = new ProcessStartInfo(fileName)

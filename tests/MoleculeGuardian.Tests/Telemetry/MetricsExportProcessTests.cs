@@ -199,6 +199,24 @@ public sealed class MetricsExportProcessTests : IDisposable
         Assert.Equal(0, await guardian.WaitForExitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task Run_LeanBinaryWithAnEndpoint_SaysWhichBinaryExportsOnceAndHealsWithoutASocket()
+    {
+        using var collector = OtlpReceiver.Start();
+        using var guardian = Start("run", new() { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint }, ProcessRunner.GuardianBinary);
+        await HealedAsync(guardian, 1);
+        SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithoutProtected(2));
+        await HealedAsync(guardian, 2);
+
+        var unavailable = Assert.Single(Events(guardian, "MetricsExportUnavailable"));
+        Assert.Equal("molecule-guardian-otel", unavailable.GetProperty("Binary").GetString());
+        Assert.Equal(0, ProcessInspection.InetSockets(guardian.Id));
+        Assert.Empty(Events(guardian, "MetricsExportEnabled"));
+        guardian.Signal(Posix.SigTerm);
+        Assert.Equal(0, await guardian.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, collector.Connections + (collector.Pending ? 1 : 0));
+    }
+
     [Theory]
     [InlineData("heal")]
     [InlineData("heal", "--dry-run")]
@@ -214,9 +232,10 @@ public sealed class MetricsExportProcessTests : IDisposable
         Assert.DoesNotContain("MetricsExport", guardian.Output, StringComparison.Ordinal);
     }
 
-    private ProcessRunner Start(string command, Dictionary<string, string?> otel) => Start([command], otel);
+    private ProcessRunner Start(string command, Dictionary<string, string?> otel, string? binary = null) => Start([command], otel, binary);
 
-    private ProcessRunner Start(string[] command, Dictionary<string, string?> otel)
+    /// <summary>Starts <paramref name="binary"/>, by default <c>molecule-guardian-otel</c>, on the test's settings file.</summary>
+    private ProcessRunner Start(string[] command, Dictionary<string, string?> otel, string? binary = null)
     {
         var environment = new Dictionary<string, string?>(otel)
         {
@@ -228,7 +247,7 @@ public sealed class MetricsExportProcessTests : IDisposable
             environment.TryAdd(name, null); // whatever the machine has must not leak in
         }
 
-        return ProcessRunner.Start(ProcessRunner.GuardianBinary, [.. command, $"--Guardian:SettingsPath={_settings}"], environment);
+        return ProcessRunner.Start(binary ?? ProcessRunner.OtelBinary, [.. command, $"--Guardian:SettingsPath={_settings}"], environment);
     }
 
     private async Task HealedAsync(ProcessRunner guardian, int heals, TimeSpan? timeout = null) =>

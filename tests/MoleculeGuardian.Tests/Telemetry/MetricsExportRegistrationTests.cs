@@ -71,7 +71,7 @@ public sealed class MetricsExportRegistrationTests
     [InlineData(true, "http://127.0.0.1:9", true)]
     [InlineData(true, null, false)]
     [InlineData(false, "http://127.0.0.1:9", false)]
-    public void Build_CommandAndEndpoint_RegisterOpenTelemetryOnlyForRunWithAnEndpoint(bool exportMetrics, string? endpoint, bool registered)
+    public void Build_ExporterAndEndpoint_RegisterOpenTelemetryOnlyWithAnExporterAndAnEndpoint(bool exporter, string? endpoint, bool registered)
     {
         using var temp = new TempDirectory();
         var configuration = GuardianHost.BuildConfiguration([], new Dictionary<string, string?>
@@ -79,7 +79,7 @@ public sealed class MetricsExportRegistrationTests
             ["Guardian:SettingsPath"] = temp.SettingsPath(),
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
         });
-        using var host = GuardianHost.Build(configuration, new TestLog(), exportMetrics: exportMetrics);
+        using var host = GuardianHost.Build(configuration, new TestLog(), metricsExporter: exporter ? MetricsExport.Register : null);
 
         var services = host.Services.GetRequiredService<IServiceProviderIsService>();
         Assert.Equal(registered, services.IsService(typeof(MeterProvider)));

@@ -14,27 +14,28 @@ using Serilog.Extensions.Logging;
 
 namespace MoleculeGuardian.Cli;
 
-/// <summary>The command line: <c>run</c> (default), <c>heal [--dry-run]</c>, <c>check</c>.</summary>
+/// <summary>
+/// The command line of <c>molecule-guardian</c> and <c>molecule-guardian-otel</c>: <c>run</c> (default),
+/// <c>heal [--dry-run]</c>, <c>check</c>. The two differ only in the <see cref="MetricsExporter"/> their
+/// <c>Program</c> passes.
+/// </summary>
 internal static partial class GuardianCli
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, stdout, stderr, metricsExporter: null, cancellationToken);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, MetricsExporter? metricsExporter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        if (args.Length > 0 && args[0] == SuperviseCommand.Name)
-        {
-            return await SuperviseCommand.RunAsync(args[1..], stdout, stderr).ConfigureAwait(false);
-        }
 
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what a heal would change (entry names and kinds of change, never values) and touch nothing." };
         var run = new Command("run", "Heal at startup, then watch the settings file and re-assert the protected entries (the default).");
         var heal = new Command("heal", "Heal the settings file once, then exit.") { dryRun };
         var check = new Command("check", "Exit 0 when every protected entry is present and canonical (or this is not a platform-agent image), 1 when not.");
-        // Listed for --help only: RunAsync hands `supervise` to SuperviseCommand before parsing.
-        var supervise = new Command(SuperviseCommand.Name, SuperviseCommand.Description);
         var root = new RootCommand("MoleculeGuardian keeps the protected MCP server entries in the Claude settings file.\n"
-            + "Configuration overrides: --Guardian:Key=value (e.g. --Guardian:SettingsPath=/tmp/settings.json).") { run, heal, check, supervise };
+            + "Configuration overrides: --Guardian:Key=value (e.g. --Guardian:SettingsPath=/tmp/settings.json).") { run, heal, check };
         foreach (var command in new Command[] { root, run, heal, check })
         {
             // Unmatched tokens are checked below: configuration overrides pass, anything else is a usage error.
@@ -43,8 +44,8 @@ internal static partial class GuardianCli
 
         // Actions go on before parsing: a root command with subcommands and no action of its own is a parse error
         // ("Required command was not provided"), and the bare command must run the service.
-        root.SetAction((result, ct) => RunServiceAsync(ConfigArgs(result), stdout, stderr, ct));
-        run.SetAction((result, ct) => RunServiceAsync(ConfigArgs(result), stdout, stderr, ct));
+        root.SetAction((result, ct) => RunServiceAsync(ConfigArgs(result), stdout, stderr, metricsExporter, ct));
+        run.SetAction((result, ct) => RunServiceAsync(ConfigArgs(result), stdout, stderr, metricsExporter, ct));
         heal.SetAction((result, ct) => OneShotAsync(ConfigArgs(result), result.GetValue(dryRun) ? Mode.DryRun : Mode.Heal, stdout, stderr, ct));
         check.SetAction((result, ct) => OneShotAsync(ConfigArgs(result), Mode.Check, stdout, stderr, ct));
 
@@ -84,9 +85,9 @@ internal static partial class GuardianCli
     [GeneratedRegex(@"^--[A-Za-z][\w.-]*(:[\w.-]+)+=.*$", RegexOptions.CultureInvariant)]
     private static partial Regex ConfigOverride();
 
-    private static async Task<int> RunServiceAsync(string[] configArgs, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int> RunServiceAsync(string[] configArgs, TextWriter stdout, TextWriter stderr, MetricsExporter? metricsExporter, CancellationToken cancellationToken)
     {
-        return await WithHostAsync(configArgs, stdout, stderr, exportMetrics: true, async host =>
+        return await WithHostAsync(configArgs, stdout, stderr, new Export(Wanted: true, metricsExporter), async host =>
         {
             // Logs go to stdout for the journal and the container log; the host ends on SIGTERM/SIGINT.
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -97,7 +98,7 @@ internal static partial class GuardianCli
     private static async Task<int> OneShotAsync(string[] configArgs, Mode mode, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         // One-shot commands log to stderr and print their answer on stdout; they never export metrics.
-        return await WithHostAsync(configArgs, stderr, stderr, exportMetrics: false, async host =>
+        return await WithHostAsync(configArgs, stderr, stderr, new Export(Wanted: false, null), async host =>
         {
             var options = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
             var gate = host.Services.GetRequiredService<PlatformAgentGate>();
@@ -130,18 +131,16 @@ internal static partial class GuardianCli
         }).ConfigureAwait(false);
     }
 
-    private static async Task<int> WithHostAsync(string[] configArgs, TextWriter logOutput, TextWriter stderr, bool exportMetrics, Func<IHost, Task<int>> body)
+    /// <summary>Whether the command exports metrics (only <c>run</c>), and what this binary exports them with, if anything.</summary>
+    private readonly record struct Export(bool Wanted, MetricsExporter? Exporter);
+
+    private static async Task<int> WithHostAsync(string[] configArgs, TextWriter logOutput, TextWriter stderr, Export export, Func<IHost, Task<int>> body)
     {
         IHost host;
         try
         {
             var configuration = GuardianHost.BuildConfiguration(configArgs);
-            if (exportMetrics)
-            {
-                ExportHandover.ContinueIfNeeded(configuration, logOutput);
-            }
-
-            host = GuardianHost.Build(configuration, logOutput, exportMetrics: exportMetrics);
+            host = GuardianHost.Build(configuration, logOutput, metricsExporter: export.Wanted ? export.Exporter : null);
 
             // Resolving the options runs the binder and the validator: a bad value stops us here, named.
             var options = host.Services.GetRequiredService<IOptions<GuardianOptions>>().Value;
@@ -149,6 +148,11 @@ internal static partial class GuardianCli
             foreach (var key in options.RetiredKeysSet)
             {
                 Log.SettingRetired(log, key);
+            }
+
+            if (export is { Wanted: true, Exporter: null } && MetricsExportRequest.IsRequested(configuration))
+            {
+                Log.MetricsExportUnavailable(log, MetricsExportRequest.ExporterBinaryName);
             }
         }
         catch (Exception ex) when (ex is OptionsValidationException or InvalidDataException or FormatException)

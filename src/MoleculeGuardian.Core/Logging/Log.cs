@@ -148,11 +148,7 @@ internal static partial class Log
         Message = "Metrics export to {Endpoint} works again after {FailedExports} failed exports over {OutageSeconds:0.0} s")]
     public static partial void MetricsExportRecovered(ILogger logger, string endpoint, int failedExports, double outageSeconds);
 
-    [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportHandover, EventName = nameof(GuardianEvent.MetricsExportHandover), Level = LogLevel.Information,
-        Message = "Metrics export is configured and this build has no exporter: continuing as {Binary}, the build that has one")]
-    public static partial void MetricsExportHandover(ILogger logger, string binary);
-
     [LoggerMessage(EventId = (int)GuardianEvent.MetricsExportUnavailable, EventName = nameof(GuardianEvent.MetricsExportUnavailable), Level = LogLevel.Warning,
-        Message = "Metrics export is configured but this build has no exporter, and {Binary} cannot take over: {Reason}. Healing goes on without export; install both binaries")]
-    public static partial void MetricsExportUnavailable(ILogger logger, string binary, string reason);
+        Message = "Metrics export is configured (an OTLP endpoint is set) but this binary has no exporter: healing goes on without export. Run {Binary} for export")]
+    public static partial void MetricsExportUnavailable(ILogger logger, string binary);
 }

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
+using MoleculeGuardian.Logging;
 
-namespace MoleculeGuardian.Logging;
+namespace MoleculeGuardian.Supervision;
 
-/// <summary>The supervisor's events (<c>supervise</c>): the same pipeline and format as the guardian's, ids 40-54.</summary>
-internal static partial class Log
+/// <summary>The supervisor's events (<c>molecule-guardian-supervise</c>): the same pipeline, format and id space (<see cref="GuardianEvent"/>) as the guardian's, ids 40-54.</summary>
+internal static partial class SupervisorLog
 {
     [LoggerMessage(EventId = (int)GuardianEvent.RuntimeStarted, EventName = nameof(GuardianEvent.RuntimeStarted), Level = LogLevel.Information,
         Message = "Started the runtime {Command} (pid {Pid})")]

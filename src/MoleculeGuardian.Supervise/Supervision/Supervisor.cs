@@ -1,10 +1,9 @@
 using Microsoft.Extensions.Logging;
-using MoleculeGuardian.Logging;
 
 namespace MoleculeGuardian.Supervision;
 
 /// <summary>
-/// The container's supervisor (<c>molecule-guardian supervise -- RUNTIME...</c>):
+/// The container's supervisor (<c>molecule-guardian-supervise -- RUNTIME...</c>):
 /// <list type="number">
 /// <item>runs <c>heal</c> once and waits for it (bounded), so the runtime boots on a healed file;</item>
 /// <item>starts <c>run</c> and then the runtime, both as children: a guardian crash never takes the runtime down;</item>
@@ -29,7 +28,7 @@ internal sealed class Supervisor(
 
     private readonly RestartPolicy _policy = new(options.RestartMinDelay, options.RestartMaxDelay, options.RestartResetAfter, invalidConfigurationStatus);
     private readonly SignalLogLimiter _signalLog = new(time, SignalLogWindow,
-        (signal, count, target) => Log.SignalsRepeated(log, Signals.Name(signal), count, SignalLogWindow.TotalMilliseconds, target));
+        (signal, count, target) => SupervisorLog.SignalsRepeated(log, Signals.Name(signal), count, SignalLogWindow.TotalMilliseconds, target));
 
     private readonly TaskCompletionSource<int> _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -69,7 +68,7 @@ internal sealed class Supervisor(
             }
         }
 
-        Log.SignalForwarded(log, Signals.Name(signal), targets.Count == 0 ? "no child" : string.Join(", ", targets));
+        SupervisorLog.SignalForwarded(log, Signals.Name(signal), targets.Count == 0 ? "no child" : string.Join(", ", targets));
         _stopRequested.TrySetResult(signal);
     }
 
@@ -88,7 +87,7 @@ internal sealed class Supervisor(
 
         if (_signalLog.Admit(signal, target))
         {
-            Log.SignalPassedOn(log, Signals.Name(signal), target);
+            SupervisorLog.SignalPassedOn(log, Signals.Name(signal), target);
         }
     }
 
@@ -121,7 +120,7 @@ internal sealed class Supervisor(
             return CannotStart;
         }
 
-        Log.RuntimeStarted(log, commands.Runtime.Describe(), runtime.Pid);
+        SupervisorLog.RuntimeStarted(log, commands.Runtime.Describe(), runtime.Pid);
         await SuperviseGuardianAsync(runtime.Exited).ConfigureAwait(false);
         var status = await runtime.Exited.ConfigureAwait(false);
         lock (_gate)
@@ -129,7 +128,7 @@ internal sealed class Supervisor(
             _runtime = null;
         }
 
-        Log.RuntimeExited(log, status);
+        SupervisorLog.RuntimeExited(log, status);
         await StopGuardianAsync().ConfigureAwait(false);
         return status;
     }
@@ -161,7 +160,7 @@ internal sealed class Supervisor(
             }
             else if (first == expired)
             {
-                Log.ChildKilled(log, "startup heal", heal.Pid, options.HealTimeout.TotalMilliseconds);
+                SupervisorLog.ChildKilled(log, "startup heal", heal.Pid, options.HealTimeout.TotalMilliseconds);
                 heal.Signal(Signals.SigKill);
             }
 
@@ -178,7 +177,7 @@ internal sealed class Supervisor(
 
             if (status != 0)
             {
-                Log.StartupHealFailed(log, status, first == expired ? $"killed after {options.HealTimeout.TotalSeconds:0.###} s" : answer);
+                SupervisorLog.StartupHealFailed(log, status, first == expired ? $"killed after {options.HealTimeout.TotalSeconds:0.###} s" : answer);
             }
         }
 
@@ -188,7 +187,7 @@ internal sealed class Supervisor(
     /// <summary>A signal came before the runtime started: it is not started, and the status says why (128+n, as a shell).</summary>
     private int StoppedBeforeRuntime(int signal)
     {
-        Log.StoppedBeforeRuntime(log, Signals.Name(signal), 128 + signal);
+        SupervisorLog.StoppedBeforeRuntime(log, Signals.Name(signal), 128 + signal);
         return 128 + signal;
     }
 
@@ -225,11 +224,11 @@ internal sealed class Supervisor(
 
                 if (_policy.OnExit(exitCode, ranFor) is not TimeSpan delay)
                 {
-                    Log.GuardianGaveUp(log, exitCode);
+                    SupervisorLog.GuardianGaveUp(log, exitCode);
                     return;
                 }
 
-                Log.GuardianExited(log, exitCode, ranFor.TotalMilliseconds, delay.TotalMilliseconds);
+                SupervisorLog.GuardianExited(log, exitCode, ranFor.TotalMilliseconds, delay.TotalMilliseconds);
                 if (!await RestartDelayAsync(delay, runtimeExited, stop.Token).ConfigureAwait(false))
                 {
                     await stop.CancelAsync().ConfigureAwait(false);
@@ -268,7 +267,7 @@ internal sealed class Supervisor(
         _guardian = TryStart("guardian", commands.Guardian);
         if (_guardian is not null)
         {
-            Log.GuardianStarted(log, _guardian.Pid, commands.Guardian.RunAs is { Length: > 0 } user ? user : Environment.UserName);
+            SupervisorLog.GuardianStarted(log, _guardian.Pid, commands.Guardian.RunAs is { Length: > 0 } user ? user : Environment.UserName);
         }
     }
 
@@ -280,7 +279,7 @@ internal sealed class Supervisor(
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            Log.StartFailed(log, what, spec.Describe(), ex.Message);
+            SupervisorLog.StartFailed(log, what, spec.Describe(), ex.Message);
             return null;
         }
     }
@@ -321,7 +320,7 @@ internal sealed class Supervisor(
 
         if (!child.Exited.IsCompleted)
         {
-            Log.ChildKilled(log, what, child.Pid, timeout.TotalMilliseconds);
+            SupervisorLog.ChildKilled(log, what, child.Pid, timeout.TotalMilliseconds);
             child.Signal(Signals.SigKill);
         }
 

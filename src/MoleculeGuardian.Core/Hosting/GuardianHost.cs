@@ -4,9 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using MoleculeGuardian.Logging;
-#if METRICS_EXPORT
-using MoleculeGuardian.Telemetry;
-#endif
 using Serilog;
 
 namespace MoleculeGuardian.Hosting;
@@ -33,10 +30,10 @@ internal static class GuardianHost
     }
 
     /// <summary>
-    /// The host. With <paramref name="exportMetrics"/> (only <c>run</c> passes it) and an OTLP endpoint in the
-    /// configuration, the meter is exported too; otherwise nothing of OpenTelemetry is registered.
+    /// The host. With a <paramref name="metricsExporter"/> (only <c>run</c> of <c>molecule-guardian-otel</c> passes one)
+    /// and an OTLP endpoint in the configuration, the meter is exported too; otherwise nothing of export is registered.
     /// </summary>
-    public static IHost Build(IConfiguration configuration, TextWriter logOutput, Action<IServiceCollection>? configureServices = null, bool exportMetrics = false)
+    public static IHost Build(IConfiguration configuration, TextWriter logOutput, Action<IServiceCollection>? configureServices = null, MetricsExporter? metricsExporter = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
@@ -62,12 +59,10 @@ internal static class GuardianHost
         }
 
         configureServices?.Invoke(builder.Services);
-#if METRICS_EXPORT
-        if (exportMetrics && MetricsExport.IsConfigured(configuration))
+        if (metricsExporter is not null && MetricsExportRequest.IsRequested(configuration))
         {
-            builder.Services.AddMetricsExport(configuration);
+            metricsExporter(builder.Services, configuration);
         }
-#endif
 
         builder.Services.AddMoleculeGuardian(configuration);
         builder.Services.AddHostedService(sp => new SystemdWatchdog(

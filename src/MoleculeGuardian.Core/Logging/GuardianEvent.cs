@@ -39,14 +39,14 @@ internal enum GuardianEvent
     MetricsExportEnabled = 30,
     MetricsExportFailing = 31,
     MetricsExportRecovered = 32,
-    MetricsExportHandover = 33,
+    // MetricsExportHandover = 33: retired with the execv handover; the deployer picks molecule-guardian-otel.
     MetricsExportUnavailable = 34,
 
     // 38-39: reaching the watched directory, and whom a guardian started as root acts as.
     DirectoryUnreachable = 38,
     IdentityKept = 39,
 
-    // The supervisor (`supervise`, the container's entrypoint): 40-49.
+    // The supervisor (`molecule-guardian-supervise`, the container's entrypoint): 40-49.
     RuntimeStarted = 40,
     RuntimeExited = 41,
     GuardianStarted = 42,

@@ -34,8 +34,13 @@ internal sealed class SupervisorOptions
     /// <summary>Where <c>heal</c> and <c>run</c> start (the runtime starts in the container's own working directory).</summary>
     public string WorkingDirectory { get; set; } = "/";
 
-    /// <summary>The guardian binary for <c>heal</c> and <c>run</c>; by default the supervisor's own. A bare name is looked up in PATH.</summary>
-    public string GuardianPath { get; set; } = Environment.ProcessPath ?? "molecule-guardian";
+    /// <summary>
+    /// The guardian binary for <c>heal</c> and <c>run</c>; by default <c>molecule-guardian</c> next to the supervisor
+    /// (set <c>molecule-guardian-otel</c> for metrics export). A bare name is looked up in PATH.
+    /// </summary>
+    public string GuardianPath { get; set; } = Path.Combine(AppContext.BaseDirectory, DefaultGuardian);
+
+    public const string DefaultGuardian = "molecule-guardian";
 
     /// <summary>The runtime command when none follows <c>--</c> (the image's build argument puts it here).</summary>
     public string RuntimeCommand { get; set; } = "";

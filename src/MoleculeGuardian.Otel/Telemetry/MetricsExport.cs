@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -23,7 +24,10 @@ internal static class MetricsExport
     /// unless the standard switches turn it off (<c>OTEL_SDK_DISABLED=true</c>, <c>OTEL_METRICS_EXPORTER=none</c>).
     /// The SDK's own default endpoint (localhost:4318) never turns export on by itself.
     /// </summary>
-    public static bool IsConfigured(IConfiguration configuration) => Hosting.ExportHandover.Requested(configuration);
+    public static bool IsConfigured(IConfiguration configuration) => MetricsExportRequest.IsRequested(configuration);
+
+    /// <summary>The <see cref="MetricsExporter"/> this binary passes to the core; the core calls it only for <c>run</c> with an endpoint set.</summary>
+    public static void Register(IServiceCollection services, IConfiguration configuration) => services.AddMetricsExport(configuration);
 
     public static IServiceCollection AddMetricsExport(this IServiceCollection services, IConfiguration configuration)
     {
@@ -92,8 +96,8 @@ internal static class MetricsExport
         }
     }
 
-    private const string EndpointVariable = Hosting.ExportHandover.EndpointVariable;
-    private const string MetricsEndpointVariable = Hosting.ExportHandover.MetricsEndpointVariable;
+    private const string EndpointVariable = MetricsExportRequest.EndpointVariable;
+    private const string MetricsEndpointVariable = MetricsExportRequest.MetricsEndpointVariable;
 
     private static readonly string[] TlsVariables =
     [

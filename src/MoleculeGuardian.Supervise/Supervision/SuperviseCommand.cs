@@ -1,30 +1,27 @@
 using System.Collections;
-using System.CommandLine;
-using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using MoleculeGuardian.Cli;
 using MoleculeGuardian.Configuration;
 using MoleculeGuardian.Hosting;
 using MoleculeGuardian.Logging;
-using MoleculeGuardian.Supervision;
 using Serilog.Extensions.Logging;
 
-namespace MoleculeGuardian.Cli;
+namespace MoleculeGuardian.Supervision;
 
 /// <summary>
-/// <c>molecule-guardian supervise [--Section:Key=value...] [-- RUNTIME [ARGS...]]</c>: the container's entrypoint
+/// <c>molecule-guardian-supervise [--Section:Key=value...] [-- RUNTIME [ARGS...]]</c>: the container's entrypoint
 /// (<see cref="Supervisor"/>), parsed with System.CommandLine. Everything after <c>--</c> is the runtime's, options and
-/// <c>@</c> tokens included, and reaches it untouched; before it only configuration overrides and <c>--help</c>.
+/// <c>@</c> tokens included, and reaches it untouched; before it only configuration overrides, <c>--help</c> and <c>--version</c>.
 /// </summary>
 internal static class SuperviseCommand
 {
-    public const string Name = "supervise";
-
     public const string Description = "Be the container's entrypoint: heal once, then run RUNTIME and the guardian side by side as children, "
         + "restarting the guardian with back-off (not after exit 78), passing SIGTERM/SIGINT to both and the other signals tini forwards "
         + "to RUNTIME alone, exiting with RUNTIME's status.\n"
-        + "Usage: supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]";
+        + "Usage: molecule-guardian-supervise [--Supervisor:Key=value...] [--Guardian:Key=value...] -- RUNTIME [ARGS...]";
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -35,8 +32,8 @@ internal static class SuperviseCommand
             Arity = ArgumentArity.ZeroOrMore,
             Description = "After '--': the runtime command and its arguments, passed on untouched (options included).",
         };
-        var command = new Command(Name, Description) { runtimeArgument };
-        command.Options.Add(new HelpOption());
+        // A root command: --help and --version come with it (the image build runs --version to prove the binary loads).
+        var command = new RootCommand(Description) { runtimeArgument };
         command.SetAction((result, _) => SuperviseAsync(result, stdout, stderr));
 
         // No response files: an '@' token is an argument like any other (and after '--', the runtime's).
@@ -47,12 +44,12 @@ internal static class SuperviseCommand
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"molecule-guardian supervise: {error.Message}").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"molecule-guardian-supervise: {error.Message}").ConfigureAwait(false);
             }
 
             foreach (var token in unknown)
             {
-                await stderr.WriteLineAsync($"molecule-guardian supervise: unrecognized argument '{token}' (the runtime command follows '--')").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"molecule-guardian-supervise: unrecognized argument '{token}' (the runtime command follows '--')").ConfigureAwait(false);
             }
 
             return ExitCodes.Usage;
@@ -106,7 +103,7 @@ internal static class SuperviseCommand
 
         if (runtime.Length == 0)
         {
-            await stderr.WriteLineAsync("molecule-guardian supervise: no runtime command (give it after '--', or set Supervisor:RuntimeCommand)").ConfigureAwait(false);
+            await stderr.WriteLineAsync("molecule-guardian-supervise: no runtime command (give it after '--', or set Supervisor:RuntimeCommand)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
