@@ -150,6 +150,9 @@ public sealed class MetricsExportProcessTests : IDisposable
         SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithoutProtected(2));
         await HealedAsync(guardian, 2, Promptly);
 
+        // The collector sees the third request when the exporter sends it; the timed-out first one is logged on the
+        // exporter's own thread, which a busy machine may not have run yet.
+        await Eventually.TrueAsync(() => Events(guardian, "MetricsExportFailing").Count > 0, "the outage's warning", context: () => guardian.Output);
         var warnings = Events(guardian, "MetricsExportFailing");
         Assert.Single(warnings);
         Assert.Contains("OTEL_EXPORTER_OTLP_TIMEOUT", warnings[0].GetProperty("Error").GetString(), StringComparison.Ordinal);
