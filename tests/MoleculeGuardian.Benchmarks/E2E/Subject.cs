@@ -55,6 +55,9 @@ internal sealed class GuardianSubject(string binary, IReadOnlyDictionary<string,
     {
         var info = new ProcessStartInfo(binary) { ArgumentList = { "run", $"--Guardian:SettingsPath={settingsPath}" } };
         info.Environment["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1";
+
+        // The baked image's world: its MCP command is on PATH (the guardian writes no entry whose command does not resolve).
+        info.Environment["PATH"] = BakedCommand.Directory + ":" + (info.Environment.TryGetValue("PATH", out var path) ? path : "/usr/bin:/bin");
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
         {
             info.Environment.Remove(name); // the machine's own must not turn export on
@@ -300,4 +303,19 @@ internal sealed class RunningSubject(Subject subject, Process process) : IDispos
 
         process.Dispose();
     }
+}
+
+/// <summary>A stand-in for the baked image's <c>molecule-platform-mcp</c>, made once per harness run.</summary>
+internal static class BakedCommand
+{
+    private static readonly Lazy<string> Made = new(() =>
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("mg-bench-bin-").FullName;
+        var stub = Path.Combine(directory, "molecule-platform-mcp");
+        File.WriteAllText(stub, "#!/bin/sh\nexit 0\n");
+        File.SetUnixFileMode(stub, (UnixFileMode)Convert.ToInt32("755", 8));
+        return directory;
+    });
+
+    public static string Directory => Made.Value;
 }
