@@ -44,42 +44,9 @@ internal sealed partial class LinuxProcessIdentity : IProcessIdentity
         }
     }
 
-    public uint? PrimaryGroupOf(uint uid) => Lookup(uid, null)?.Gid;
+    public uint? PrimaryGroupOf(uint uid) => UserDatabase.ByUid(uid)?.Gid;
 
-    public (uint Uid, uint Gid)? FindUser(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return Lookup(0, name);
-    }
-
-    private static unsafe (uint Uid, uint Gid)? Lookup(uint uid, string? name)
-    {
-        for (var size = 1024; size <= 1 << 20; size *= 4)
-        {
-            var buffer = new byte[size];
-            Passwd entry;
-            nint result;
-            int error;
-            fixed (byte* b = buffer)
-            {
-                error = name is null
-                    ? NativeMethods.getpwuid_r(uid, &entry, b, (nuint)size, &result)
-                    : NativeMethods.getpwnam_r(name, &entry, b, (nuint)size, &result);
-            }
-
-            if (error == Erange)
-            {
-                continue;
-            }
-
-            // Not found is result == null with error 0 (or ENOENT and friends from some NSS modules).
-            return result != 0 ? (entry.Uid, entry.Gid) : null;
-        }
-
-        return null;
-    }
-
-    private const int Erange = 34;
+    public (uint Uid, uint Gid)? FindUser(string name) => UserDatabase.ByName(name) is { } user ? (user.Uid, user.Gid) : null;
 
     private static void Check(int result, string operation)
     {
@@ -87,14 +54,6 @@ internal sealed partial class LinuxProcessIdentity : IProcessIdentity
         {
             throw new PosixException(operation, "", Marshal.GetLastPInvokeError());
         }
-    }
-
-    /// <summary><c>struct passwd</c> on 64-bit Linux: pw_name, pw_passwd, then pw_uid and pw_gid.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 48)]
-    private struct Passwd
-    {
-        [FieldOffset(16)] public uint Uid;
-        [FieldOffset(20)] public uint Gid;
     }
 
     private static unsafe partial class NativeMethods
@@ -116,11 +75,5 @@ internal sealed partial class LinuxProcessIdentity : IProcessIdentity
 
         [LibraryImport("libc", EntryPoint = "setresuid", SetLastError = true)]
         internal static partial int setresuid(uint ruid, uint euid, uint suid);
-
-        [LibraryImport("libc", EntryPoint = "getpwuid_r")]
-        internal static partial int getpwuid_r(uint uid, Passwd* entry, byte* buffer, nuint size, nint* result);
-
-        [LibraryImport("libc", EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int getpwnam_r(string name, Passwd* entry, byte* buffer, nuint size, nint* result);
     }
 }

@@ -5,7 +5,7 @@ internal sealed record ChildSpec(string FileName, IReadOnlyList<string> Argument
 {
     /// <summary>
     /// The user to start it as, as <c>Supervisor:RunAs</c> gives it (resolved at each start by
-    /// <see cref="UserDatabase.ResolveRunAs"/>); null: the supervisor's own user.
+    /// <see cref="ChildUsers.ResolveRunAs"/>); null: the supervisor's own user.
     /// </summary>
     public string? RunAs { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using MoleculeGuardian.Files;
 
 namespace MoleculeGuardian.Supervision;
 
@@ -40,7 +41,7 @@ internal sealed partial class ProcessLauncher : IChildLauncher
                 startInfo.Environment[name] = value;
             }
 
-            SetUser(startInfo.Environment, user ?? UserDatabase.Current());
+            SetUser(startInfo.Environment, user ?? ChildUsers.Current());
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{spec.FileName} did not start");
@@ -68,7 +69,7 @@ internal sealed partial class ProcessLauncher : IChildLauncher
     {
         try
         {
-            return UserDatabase.ResolveRunAs(runAs);
+            return ChildUsers.ResolveRunAs(runAs);
         }
         catch (FormatException ex)
         {

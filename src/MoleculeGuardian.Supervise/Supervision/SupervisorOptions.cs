@@ -126,7 +126,7 @@ internal sealed class SupervisorOptions
     {
         try
         {
-            _ = value.Length == 0 ? null : UserDatabase.ResolveRunAs(value);
+            _ = value.Length == 0 ? null : ChildUsers.ResolveRunAs(value);
             return null;
         }
         catch (FormatException ex)

@@ -102,7 +102,7 @@ public sealed class ProcessLauncherTests
     [Fact]
     public async Task Start_EnvironmentGiven_ExactlyThatAndTheUsersOwnHome()
     {
-        var user = UserDatabase.Current()!;
+        var user = ChildUsers.Current()!;
         var child = _launcher.Start(new ChildSpec("/usr/bin/env", [])
         {
             CaptureOutput = true,

@@ -1,26 +1,18 @@
+using MoleculeGuardian.Files;
 using MoleculeGuardian.Supervision;
 
 namespace MoleculeGuardian.Tests.Supervision;
 
-/// <summary>The user database as the supervisor reads it: root and nobody, which every Debian system has.</summary>
-public sealed class UserDatabaseTests
+/// <summary>Whom the supervisor starts a child as: <c>Supervisor:RunAs</c> against the user database (root and nobody, which every Debian system has).</summary>
+public sealed class ChildUsersTests
 {
-    [Fact]
-    public void ByUid_Root_NameAndHome() => Assert.Equal(new UserEntry("root", 0, 0, "/root"), UserDatabase.ByUid(0));
-
-    [Fact]
-    public void ByName_Nobody_ItsIds() => Assert.Equal(new UserEntry("nobody", 65534, 65534, "/nonexistent"), UserDatabase.ByName("nobody"));
-
-    [Fact]
-    public void ByUid_NoEntry_Null() => Assert.Null(UserDatabase.ByUid(4242));
-
     /// <summary>Every form Guardian:RunAs takes, read by its own parser.</summary>
     [Theory]
     [InlineData("nobody")]
     [InlineData("65534")]
     [InlineData("65534:65534")]
     public void ResolveRunAs_AnyForm_TheUsersEntry(string runAs) =>
-        Assert.Equal(new UserEntry("nobody", 65534, 65534, "/nonexistent"), UserDatabase.ResolveRunAs(runAs));
+        Assert.Equal(new UserEntry("nobody", 65534, 65534, "/nonexistent"), ChildUsers.ResolveRunAs(runAs));
 
     [Theory]
     [InlineData("no-such-user-mg", "names no user (got 'no-such-user-mg')")]
@@ -29,5 +21,5 @@ public sealed class UserDatabaseTests
     [InlineData("4242:4242", "'4242:4242': uid 4242 has no user-database entry")]
     [InlineData("65534:0", "'65534:0' asks for group 0, but nobody's primary group is 65534")]
     public void ResolveRunAs_NoUserToStartAs_SaysWhy(string runAs, string error) =>
-        Assert.StartsWith(error, Assert.Throws<FormatException>(() => UserDatabase.ResolveRunAs(runAs)).Message, StringComparison.Ordinal);
+        Assert.StartsWith(error, Assert.Throws<FormatException>(() => ChildUsers.ResolveRunAs(runAs)).Message, StringComparison.Ordinal);
 }
