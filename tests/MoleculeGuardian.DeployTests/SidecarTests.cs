@@ -129,7 +129,10 @@ public sealed partial class SidecarTests(DeployEnvironment environment, ITestOut
     {
         await StartContainerAsync();
         await WaitForLogAsync(line => line.Contains("\"Name\":\"Started\"", StringComparison.Ordinal), "the guardian to start watching");
+        // podman top reads the container's /proc from outside; on a busy machine its first look can come back empty.
+        await WaitAsync(async () => await GuardianProcessesAsync() is [_], "podman top to list the guardian", TimeSpan.FromSeconds(10));
         var first = Assert.Single(await GuardianProcessesAsync());
+        Assert.DoesNotContain(await LogLinesAsync(), line => line.Contains("\"Name\":\"GuardianExited\"", StringComparison.Ordinal));
 
         await Podman.ExecAsync(_container, $"kill -KILL {first.Pid}");
 
