@@ -108,6 +108,11 @@ public sealed partial class SidecarTests(DeployEnvironment environment, ITestOut
     {
         await StartContainerAsync();
         await WaitForLogAsync(line => line.Contains("\"Name\":\"Started\"", StringComparison.Ordinal), "the guardian to start watching");
+        // And its startup heal done (the entry seen, or put back): the stop below is a stop of a running guardian, not one
+        // that lands in its start (seen once under load: no Stopping line then).
+        await WaitAsync(async () => await LogLinesAsync() is var logs && logs.FindIndex(l => l.Contains("\"Name\":\"Started\"", StringComparison.Ordinal)) is var started
+            && logs.Skip(started + 1).Any(l => l.Contains("\"Name\":\"EntryRemembered\"", StringComparison.Ordinal) || l.Contains("\"Trigger\":\"Startup\"", StringComparison.Ordinal)),
+            "the guardian's startup heal", TimeSpan.FromSeconds(10));
 
         var watch = Stopwatch.StartNew();
         await Podman.RunAsync(TimeSpan.FromSeconds(30), "stop", "-t", "10", _container);
