@@ -138,6 +138,7 @@ internal static class PythonJsonWriter
         private List<KeyValuePair<string, JsonElement>> Members(JsonElement value)
         {
             var members = new List<KeyValuePair<string, JsonElement>>();
+            // Mutation testing: "true ?" survives and is equivalent: the flag is the whole document's, so with it false there is no repeat to fold.
             Dictionary<string, int>? index = duplicateKeys ? new(StringComparer.Ordinal) : null;
             foreach (var property in value.EnumerateObject())
             {
@@ -363,6 +364,7 @@ internal static class PythonJsonWriter
             {
                 buffer[at] = (byte)'\\';
                 buffer[at + 1] = (byte)'u';
+                // Mutation testing: "i <= 4" survives and is equivalent: a fifth digit lands on the next byte, which the closing quote overwrites.
                 for (var i = 0; i < 4; i++)
                 {
                     // Mutation testing: ">>>" survives and is equivalent: c is a char, never negative, so both shift in zeros.

@@ -102,4 +102,18 @@ public sealed class PlatformAgentGateTests
         Assert.True(Gate("1", Plugin, new GateOptions { Marker = false }).Enabled);
         Assert.False(Gate("1", null, new GateOptions { Marker = false }).Enabled);
     }
+
+    [Fact]
+    public void From_NullArgument_Throws()
+    {
+        Assert.Throws<ArgumentNullException>(() => PlatformAgentGate.From(null!, new GateOptions()));
+        Assert.Throws<ArgumentNullException>(() => PlatformAgentGate.From(_ => null, null!));
+        Assert.Throws<ArgumentNullException>(() => PlatformAgentGate.Declares("x", null!));
+    }
+
+    [Theory]
+    [InlineData("#main")]
+    [InlineData("/")]
+    public void From_PluginSwitchedOffAndASourceWithAnEmptyName_Shut(string declared) =>
+        Assert.False(Gate(null, declared, new GateOptions { ManagementPlugin = "" }).Enabled);
 }

@@ -87,7 +87,7 @@ public sealed class HealChangesTests
     public void ProtectedServer_MissingNameOrBothSpecAndReason_Throws()
     {
         Assert.Throws<ArgumentException>(() => new ProtectedServer("", null, [], "no spec"));
-        Assert.Throws<ArgumentException>(() => new ProtectedServer("x", null, []));
+        Assert.StartsWith("a server without a spec needs the reason", Assert.Throws<ArgumentException>(() => new ProtectedServer("x", null, [])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>(() => new ProtectedServer("x", null, null!, "no spec"));
         Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.From("x", null!, _ => null));
         Assert.Throws<ArgumentNullException>(() => ProtectedServerSpecs.FromOptions(null!));
