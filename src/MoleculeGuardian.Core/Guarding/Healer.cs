@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
@@ -170,7 +170,7 @@ internal sealed class Healer
         if (plan.Copy != KeepCopy.None)
         {
             // A round that lost the race reads again; the same bytes need no second copy (one event per thing kept).
-            var digest = SHA256.HashData(read.Bytes);
+            var digest = XxHash128.Hash(read.Bytes);
             if (_keptThisHeal is { } kept && kept.Digest.AsSpan().SequenceEqual(digest))
             {
                 quarantined = kept.Path;

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text.Json;
 using System.Runtime.InteropServices;
 using MoleculeGuardian.Json;
@@ -85,7 +85,7 @@ internal static class HealDecision
     /// </summary>
     private static HealPlan? Settle(Observation seen, HealMemory memory, string problem, TimeSpan delay)
     {
-        var digest = SHA256.HashData(seen.Bytes.Span);
+        var digest = XxHash128.Hash(seen.Bytes.Span);
         if (memory.Torn is { } torn && torn.Kind == seen.Kind && torn.Version == seen.Version && torn.Digest.AsSpan().SequenceEqual(digest))
         {
             var waited = seen.At - torn.Since;
@@ -186,7 +186,7 @@ internal static class HealDecision
     /// <summary>An impostor (or an entry that is no object) is reported once for each distinct one.</summary>
     private static HealMemory Impostor(ProtectedServer server, EntryState state, HealMemory memory, List<EntryNotice> notices, bool replaced)
     {
-        var digest = Convert.ToHexString(SHA256.HashData(JsonMarshal.GetRawUtf8Value(state.Entry)));
+        var digest = Convert.ToHexString(XxHash128.Hash(JsonMarshal.GetRawUtf8Value(state.Entry)));
         if (memory.ReportedImpostors.TryGetValue(server.Name, out var reported) && reported == digest)
         {
             return memory;

@@ -100,6 +100,6 @@ public sealed class SettleTests
         var plan = HealDecision.Decide(File(content), HealMemory.Empty, Rules());
 
         Assert.Equal(PlanKind.Wait, plan.Kind);
-        Assert.Equal(32, plan.Memory.Torn!.Digest.Length);
+        Assert.Equal(16, plan.Memory.Torn!.Digest.Length); // XxHash128
     }
 }

@@ -97,6 +97,23 @@ public sealed partial class ImportDirectionTests
         Assert.DoesNotContain(References(Project("MoleculeGuardian"), "PackageReference"), p => p.StartsWith("OpenTelemetry", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// .NET's hashes and ciphers are OpenSSL on Linux, loaded at first use: on an image without libssl the AOT guardian
+    /// aborted (exit 134) at its first torn read, which hashed the bytes with SHA256. The guardian and the supervisor
+    /// use none of it; only the exporter's HTTPS does, in molecule-guardian-otel.
+    /// </summary>
+    [Fact]
+    public void Sources_OutsideTheExporter_UseNoOpenSslBackedCryptography()
+    {
+        var users = SourceFiles()
+            .Where(f => !f.Contains("/MoleculeGuardian.Otel/", StringComparison.Ordinal))
+            .Where(f => File.ReadAllText(f).Contains("System.Security.Cryptography", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(RepoPaths.Root, f))
+            .ToList();
+
+        Assert.True(users.Count == 0, "System.Security.Cryptography (OpenSSL at run time) in: " + string.Join(", ", users));
+    }
+
     [Fact]
     public void Layers_TheReadmeMap_NamesEveryFolder()
     {
