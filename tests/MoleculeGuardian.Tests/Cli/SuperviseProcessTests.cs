@@ -2,7 +2,7 @@ using MoleculeGuardian.Tests.Support;
 
 namespace MoleculeGuardian.Tests.Cli;
 
-/// <summary><c>molecule-guardian supervise</c> as a process around a stand-in runtime, with the real guardian.</summary>
+/// <summary><c>molecule-guardian-supervise</c> as a process around a stand-in runtime, with the real guardian.</summary>
 public sealed class SuperviseProcessTests : IDisposable
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
