@@ -12,19 +12,12 @@ namespace MoleculeGuardian.Telemetry;
 
 /// <summary>
 /// Opt-in export of the <c>MoleculeGuardian</c> meter over OTLP, configured by the standard <c>OTEL_*</c> variables
-/// only. Nothing here is registered unless <see cref="IsConfigured"/> says so, and only for <c>run</c>: without an
+/// only. Nothing here is registered unless <see cref="MetricsExportRequest.IsRequested"/> says so, and only for <c>run</c>: without an
 /// endpoint there is no exporter, no reader thread and no socket.
 /// </summary>
 internal static class MetricsExport
 {
     public const string DefaultServiceName = "molecule-guardian";
-
-    /// <summary>
-    /// True when an OTLP endpoint is set (<c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>),
-    /// unless the standard switches turn it off (<c>OTEL_SDK_DISABLED=true</c>, <c>OTEL_METRICS_EXPORTER=none</c>).
-    /// The SDK's own default endpoint (localhost:4318) never turns export on by itself.
-    /// </summary>
-    public static bool IsConfigured(IConfiguration configuration) => MetricsExportRequest.IsRequested(configuration);
 
     /// <summary>The <see cref="MetricsExporter"/> this binary passes to the core; the core calls it only for <c>run</c> with an endpoint set.</summary>
     public static void Register(IServiceCollection services, IConfiguration configuration) => services.AddMetricsExport(configuration);

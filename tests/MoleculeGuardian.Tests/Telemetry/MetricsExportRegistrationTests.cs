@@ -21,7 +21,7 @@ public sealed class MetricsExportRegistrationTests
     [InlineData("http://collector:4318", null, "false", null, true)]
     [InlineData("http://collector:4318", null, null, "none", false)]
     [InlineData("http://collector:4318", null, null, "otlp", true)]
-    public void IsConfigured_EndpointAndSwitches_DecideExport(string? endpoint, string? metricsEndpoint, string? sdkDisabled, string? exporter, bool expected)
+    public void IsRequested_EndpointAndSwitches_DecideExport(string? endpoint, string? metricsEndpoint, string? sdkDisabled, string? exporter, bool expected)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -31,7 +31,7 @@ public sealed class MetricsExportRegistrationTests
             ["OTEL_METRICS_EXPORTER"] = exporter,
         }).Build();
 
-        Assert.Equal(expected, MetricsExport.IsConfigured(configuration));
+        Assert.Equal(expected, MetricsExportRequest.IsRequested(configuration));
     }
 
     [Fact]
