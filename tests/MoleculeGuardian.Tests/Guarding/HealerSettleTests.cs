@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using MoleculeGuardian.Files;
 using MoleculeGuardian.Healing;
@@ -260,7 +259,7 @@ public sealed class HealerSettleTests : HealerTestBase
         };
         var conflicts = new ConcurrentQueue<long>();
         using var meters = new TestHealers.TestMeterFactory();
-        using var listener = Listen(meters, "guardian.write_conflicts", conflicts);
+        using var listener = TestHealers.Listen(meters, "guardian.write_conflicts", conflicts);
         var healer = NewHealer(meters);
 
         var report = healer.Heal(HealTrigger.Watch);
@@ -348,22 +347,5 @@ public sealed class HealerSettleTests : HealerTestBase
         var line = Assert.Single(Logs.Lines, l => l.Contains("IoFailed", StringComparison.Ordinal));
         Assert.Contains(Errno.Name(errno), line, StringComparison.Ordinal);
         Assert.Contains(hint, line, StringComparison.Ordinal);
-    }
-
-    private static MeterListener Listen(IMeterFactory scope, string instrumentName, ConcurrentQueue<long> into)
-    {
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == instrumentName && ReferenceEquals(instrument.Meter.Scope, scope))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => into.Enqueue(value));
-        listener.Start();
-        return listener;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using MoleculeGuardian.Configuration;
@@ -55,6 +56,24 @@ internal static class TestHealers
         time ??= TimeProvider.System;
         return new Healer(Store(options, fs, time), Rules(options, check), options.KeepQuarantined, time,
             log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Healer>.Instance, new GuardianMetrics(meters ?? new TestMeterFactory()));
+    }
+
+    /// <summary>Collects the measurements of <paramref name="instrumentName"/> from meters that <paramref name="scope"/> created (not other tests').</summary>
+    public static MeterListener Listen(IMeterFactory scope, string instrumentName, ConcurrentQueue<long> into)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == instrumentName && ReferenceEquals(instrument.Meter.Scope, scope))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => into.Enqueue(value));
+        listener.Start();
+        return listener;
     }
 
     /// <summary>Creates meters scoped to itself, so a listener can tell this healer's measurements from other tests'.</summary>
