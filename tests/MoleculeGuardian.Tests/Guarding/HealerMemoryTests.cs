@@ -7,7 +7,7 @@ namespace MoleculeGuardian.Tests.Guarding;
 /// The torn-write policy seen through the healer: what it logs once per bad state, what it forgets when a heal ends
 /// well, and what a heal that wrote the file means for a later deletion. Also: any exception is a counted failure.
 /// </summary>
-public sealed class SettleJudgeTests : HealerTestBase
+public sealed class HealerMemoryTests : HealerTestBase
 {
     private int TornReads => Logs.Count("TornRead");
 

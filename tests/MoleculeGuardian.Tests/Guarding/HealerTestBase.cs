@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using MoleculeGuardian.Configuration;
+using MoleculeGuardian.Files;
 using MoleculeGuardian.Guarding;
 using MoleculeGuardian.Tests.Files;
 using MoleculeGuardian.Tests.Support;
@@ -41,6 +43,10 @@ public abstract class HealerTestBase : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private protected Healer NewHealer(IMeterFactory? meters = null) =>
-        TestHealers.Healer(TestHealers.Options(SettingsPath, o => o.SettleDelay = Settle), Fs, Clock, new Logger<Healer>(Logs), meters);
+    private protected Healer NewHealer(IMeterFactory? meters = null, Action<GuardianOptions>? configure = null, CommandCheck? check = null) =>
+        TestHealers.Healer(TestHealers.Options(SettingsPath, o =>
+        {
+            o.SettleDelay = Settle;
+            configure?.Invoke(o);
+        }), Fs, Clock, new Logger<Healer>(Logs), meters, check);
 }
