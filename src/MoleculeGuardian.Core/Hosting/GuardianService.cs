@@ -65,9 +65,17 @@ internal sealed class GuardianService : BackgroundService
         // it. A torn file is given its next change or the settle delay before the service counts as started.
         _watcher.Start();
         var report = _loop.HealNow(HealTrigger.Startup);
-        while (report?.Status == HealStatus.Torn)
+        try
         {
-            report = await _loop.NextAsync(cancellationToken).ConfigureAwait(false);
+            while (report?.Status == HealStatus.Torn)
+            {
+                report = await _loop.NextAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM while a torn file settles: an ordinary stop (StopAsync follows and says so), not a failed start.
+            return;
         }
 
         await base.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -42,6 +42,24 @@ public sealed class ServiceProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_SigtermWhileATornFileSettlesAtStart_StopsCleanlyAndExitsZero()
+    {
+        // Start waits for a torn file to settle before it counts as started; a stop in that wait is an ordinary stop.
+        File.WriteAllText(_settings, "{\"mcpServers\": {");
+        using var guardian = ProcessRunner.Start(ProcessRunner.GuardianBinary, Args("--Guardian:SettleDelay=1h", "--Logging:MinimumLevel=Debug"),
+            new Dictionary<string, string?> { ["MOLECULE_PLATFORM_AGENT_IMAGE_BAKED"] = "1" });
+        await Eventually.TrueAsync(() => guardian.StandardOutput.Contains("\"Name\":\"TornRead\"", StringComparison.Ordinal), "the startup heal to find the file torn",
+            context: () => guardian.Output);
+
+        guardian.Signal(Posix.SigTerm);
+
+        Assert.Equal(0, await guardian.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("\"Name\":\"Stopping\"", guardian.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", guardian.Output, StringComparison.Ordinal);
+        Assert.Equal("{\"mcpServers\": {", File.ReadAllText(_settings));
+    }
+
+    [Fact]
     public async Task NoCommand_WithOverrides_RunsTheServiceLikeRun()
     {
         SettingsFiles.WriteInPlace(_settings, SettingsFiles.WithoutProtected());
