@@ -23,6 +23,7 @@ internal sealed class HealLoop
     private readonly GuardianMetrics? _metrics;
     private readonly Action _idle;
     private readonly long _origin;
+    // Stryker disable once Initializer,Boolean : only TryWrite writes, which never waits, so the default full mode drops a change as DropWrite does; SingleReader is a hint
     private readonly Channel<HealTrigger> _changes = Channel.CreateBounded<HealTrigger>(new BoundedChannelOptions(1)
     {
         // While one change waits, more are dropped: the waiting heal's read covers them. The reason that waits is the
@@ -97,6 +98,7 @@ internal sealed class HealLoop
             using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             try
             {
+                // Stryker disable once Boolean : ConfigureAwait(true) is the same here: the guardian has no synchronization context
                 if (_schedule.BackingOff)
                 {
                     await Task.Delay(Timeout.InfiniteTimeSpan, _time, either.Token).ConfigureAwait(false);
@@ -135,7 +137,7 @@ internal sealed class HealLoop
         }
         else if (report.Status == HealStatus.Conflict && !before.BackingOff)
         {
-            Log.BackingOff(_log, report.Conflicts, (_schedule.RetryAt!.Value - Now).TotalMilliseconds, report.Detail ?? "");
+            Log.BackingOff(_log, report.Conflicts, (_schedule.RetryAt!.Value - Now).TotalMilliseconds, report.Detail!);
         }
 
         // Every time the guardian found the entry out counts, won or lost: in a storm of evicting writes most heals
