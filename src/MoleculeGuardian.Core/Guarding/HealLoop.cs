@@ -98,14 +98,19 @@ internal sealed class HealLoop
             using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             try
             {
-                // Stryker disable once Boolean : ConfigureAwait(true) is the same here: the guardian has no synchronization context
                 if (_schedule.BackingOff)
                 {
+                    // Stryker disable once Boolean : ConfigureAwait(true) is the same here: the guardian has no synchronization context
                     await Task.Delay(Timeout.InfiniteTimeSpan, _time, either.Token).ConfigureAwait(false);
                 }
-                else if (!await _changes.Reader.WaitToReadAsync(either.Token).ConfigureAwait(false))
+                else
                 {
-                    return null;
+                    // Stryker disable once Boolean : ConfigureAwait(true) is the same here: the guardian has no synchronization context
+                    var open = await _changes.Reader.WaitToReadAsync(either.Token).ConfigureAwait(false);
+                    if (!open)
+                    {
+                        return null;
+                    }
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
