@@ -86,3 +86,36 @@ public class HealBreakdownBenchmarks
     [Benchmark(Description = "64KB serialize")]
     public int Serialize() => SettingsJson.Serialize(_parsed).Length;
 }
+
+/// <summary>
+/// The floor under any parse of the same 64 KB on this machine: System.Text.Json's reader alone (one pass over the
+/// tokens, nothing kept) and its document alone (what the heal's parse builds after its bounding scan).
+/// </summary>
+[MemoryDiagnoser]
+public class ParseFloorBenchmarks
+{
+    private byte[] _bytes = null!;
+
+    [GlobalSetup]
+    public void Setup() => _bytes = SettingsGenerator.Generate(64 * 1024).Healthy;
+
+    [Benchmark(Description = "64KB Utf8JsonReader alone")]
+    public int Reader()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_bytes);
+        var tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+
+        return tokens;
+    }
+
+    [Benchmark(Description = "64KB JsonDocument.Parse alone")]
+    public int Document()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(_bytes);
+        return document.RootElement.GetPropertyCount();
+    }
+}

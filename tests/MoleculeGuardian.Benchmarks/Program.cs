@@ -75,7 +75,7 @@ static int RunBdn(string[] args)
         }
     }
 
-    var summaries = BenchmarkSwitcher.FromTypes([typeof(HealBenchmarks), typeof(HealBreakdownBenchmarks)])
+    var summaries = BenchmarkSwitcher.FromTypes([typeof(HealBenchmarks), typeof(HealBreakdownBenchmarks), typeof(ParseFloorBenchmarks)])
         .Run([.. bdnArgs], DefaultConfig.Instance);
     var rows = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null).Select(r => new
     {
