@@ -114,7 +114,7 @@ internal static class HealDecision
             var state = HealTransform.Inspect(servers, server);
             if (state.Kind == EntryKind.Accepted)
             {
-                memory = Accepted(server, state, memory, notices);
+                memory = Accepted(server, state, document!.DuplicateKeys, memory, notices);
                 continue;
             }
 
@@ -165,15 +165,19 @@ internal static class HealDecision
         return plan with { Kind = PlanKind.Write, Changes = changes, Content = content, Copy = copy, Reason = why };
     }
 
-    /// <summary>An accepted entry stays as it is, and becomes what a restore puts back.</summary>
-    private static HealMemory Accepted(ProtectedServer server, EntryState state, HealMemory memory, List<EntryNotice> notices)
+    /// <summary>
+    /// An accepted entry stays as it is, and becomes what a restore puts back: as the runtime reads it, so in a file that
+    /// repeats a key, with each repeat folded to its last value (the runtime's writers never write a repeat).
+    /// </summary>
+    private static HealMemory Accepted(ProtectedServer server, EntryState state, bool repeatsKeys, HealMemory memory, List<EntryNotice> notices)
     {
-        if (!memory.LastAccepted.TryGetValue(server.Name, out var known) || !JsonElement.DeepEquals(known, state.Entry))
+        var entry = repeatsKeys ? SettingsJson.Folded(state.Entry) : state.Entry;
+        if (!memory.LastAccepted.TryGetValue(server.Name, out var known) || !JsonElement.DeepEquals(known, entry))
         {
             notices.Add(new EntryNotice(NoticeKind.Remembered, server.Name, state.Shape!));
 
             // A copy of its own: the document it came from is given back when this decision ends.
-            memory = memory with { LastAccepted = memory.LastAccepted.SetItem(server.Name, state.Entry.Clone()) };
+            memory = memory with { LastAccepted = memory.LastAccepted.SetItem(server.Name, entry.Clone()) };
         }
 
         return memory with

@@ -92,6 +92,8 @@ internal static class HealTransform
     public static byte[] With(SettingsDocument? document, IReadOnlyList<KeyValuePair<string, JsonElement>> entries, long maxBytes)
     {
         var edit = new MemberEdit(McpServersKey, entries);
+
+        // Stryker disable once Boolean : the entries set are folded already (remembered as the runtime reads them, or built in code), so folding again changes nothing
         return document?.Root is { ValueKind: JsonValueKind.Object } root
             ? PythonJsonWriter.Write(root, document.DuplicateKeys, edit, maxBytes)
             : PythonJsonWriter.Write(EmptyObject, duplicateKeys: false, edit, maxBytes);

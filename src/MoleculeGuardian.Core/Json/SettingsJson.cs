@@ -167,6 +167,13 @@ internal static class SettingsJson
         return PythonJsonWriter.Write(document.Root, document.DuplicateKeys, edit: null, maxBytes: long.MaxValue);
     }
 
+    /// <summary>The value as Python reads it: each repeated key folded to its last value, in the first one's place.</summary>
+    public static JsonElement Folded(JsonElement value)
+    {
+        using var document = JsonDocument.Parse(PythonJsonWriter.Write(value, duplicateKeys: true, edit: null, maxBytes: long.MaxValue));
+        return document.RootElement.Clone();
+    }
+
     /// <summary>A value built in code (a new entry, a fresh document), serialized the same way.</summary>
     // Stryker disable once Boolean : a value built in code has no repeated keys to fold
     public static byte[] Serialize(JsonNode? node) => PythonJsonWriter.Write(ToElement(node), duplicateKeys: false, edit: null, maxBytes: long.MaxValue);

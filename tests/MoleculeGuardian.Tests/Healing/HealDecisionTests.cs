@@ -50,6 +50,24 @@ public sealed class HealDecisionTests
     }
 
     [Fact]
+    public void Decide_EntryThatRepeatsAKey_IsRememberedOnceAsPythonReadsItAndRestoredWithoutTheRepeat()
+    {
+        // A hand edit left a key twice: the runtime reads the last value, and its writers never write a repeat.
+        var repeating = Npx.Replace("\"MOLECULE_MCP_MODE\": \"management\"", "\"MOLECULE_MCP_MODE\": \"old\", \"MOLECULE_MCP_MODE\": \"management\"",
+            StringComparison.Ordinal);
+        var file = """{"mcpServers": {"molecule-platform": """ + repeating + "}}";
+        var first = Decide(file, rules: Rules(runnable: Today));
+        var again = Decide(file, first.Memory, Rules(runnable: Today));
+
+        var restored = Decide(Evicted, again.Memory, Rules(runnable: Today));
+
+        Assert.Single(first.Notices);
+        Assert.Empty(again.Notices);
+        Assert.True(JsonNode.DeepEquals(Node(Npx), Servers(Written(restored))["molecule-platform"]));
+        Assert.DoesNotContain("\"old\"", Text(restored), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Decide_EvictedNothingSeenAndTheBakedBinaryMissing_WritesNothingAndSaysWhyOnce()
     {
         var plan = Decide(Evicted, rules: Rules(runnable: Today));
