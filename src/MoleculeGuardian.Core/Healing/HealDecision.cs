@@ -69,6 +69,7 @@ internal static class HealDecision
         }
         finally
         {
+            // Mutation testing: the Block removal of this finally survives and is equivalent, for the reason below.
             // Stryker disable once Statement : it gives the document's rows back to the pool; without it the GC takes them, and no decision changes
             document?.Dispose();
         }
@@ -171,6 +172,8 @@ internal static class HealDecision
     /// </summary>
     private static HealMemory Accepted(ProtectedServer server, EntryState state, bool repeatsKeys, HealMemory memory, List<EntryNotice> notices)
     {
+        // Mutation testing: "true ?" survives and is equivalent: folding an entry without repeats gives the same entry (the
+        // condition only spares the re-parse).
         var entry = repeatsKeys ? SettingsJson.Folded(state.Entry) : state.Entry;
         if (!memory.LastAccepted.TryGetValue(server.Name, out var known) || !JsonElement.DeepEquals(known, entry))
         {

@@ -27,6 +27,7 @@ internal static class SettingsJson
     /// <summary>What one token costs the parsed document (a <see cref="JsonDocument"/> row).</summary>
     public const int BytesPerValue = 12;
 
+    // Stryker disable once Boolean : the scan, on the same grammar, refuses a trailing comma before the document is built
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         MaxDepth = MaxDepth,

@@ -27,6 +27,7 @@ public sealed class SettingsJsonErrorTests
     [InlineData("""{"a": "\ud800"}""")]
     [InlineData("""{"\udc00": 1}""")]
     [InlineData("""{"b": 1, "b": 2, "a": 1, "a": ["\udc00"]}""")]
+    [InlineData("""{"a": "\ud800", "b": "\udc01"}""")]
     public void TryParse_LoneSurrogate_InvalidEscapeAndInvalid(string json)
     {
         Assert.False(SettingsJson.TryParse(System.Text.Encoding.UTF8.GetBytes(json), SettingsJson.MaxValues, out _, out var error, out var failure));
